@@ -1,0 +1,1 @@
+"""The stepwasm client core: pure Python, runs natively and in the component."""

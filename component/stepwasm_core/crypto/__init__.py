@@ -1,0 +1,1 @@
+"""Pure-Python cryptography that runs inside the component."""
