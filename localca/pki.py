@@ -30,6 +30,7 @@ from cryptography.x509.oid import NameOID
 __all__ = [
     "DB_TYPE",
     "KEY_TYPES",
+    "METADATA_FILE",
     "PKI",
     "create_pki",
     "encrypt_jwk",
@@ -74,7 +75,7 @@ _SERVER_DEFAULT = "24h"
 
 _JWE_ALG = "PBES2-HS256+A128KW"
 _JWE_ENC = "A256GCM"
-_METADATA = "localca.json"
+METADATA_FILE = "localca.json"
 
 
 @dataclass(frozen=True)
@@ -239,7 +240,7 @@ def set_address(pki: PKI, address: str) -> PKI:
 def load_pki(directory: str | os.PathLike[str]) -> PKI:
     """Read back a PKI that :func:`create_pki` wrote to *directory*."""
     base = Path(directory).resolve()
-    fields = json.loads((base / _METADATA).read_text())
+    fields = json.loads((base / METADATA_FILE).read_text())
     for name, value in fields.items():
         if (
             name
@@ -495,7 +496,7 @@ def _save_metadata(pki: PKI) -> None:
         elif isinstance(value, tuple):
             value = list(value)
         fields[field.name] = value
-    (pki.directory / _METADATA).write_text(json.dumps(fields, indent=2) + "\n")
+    (pki.directory / METADATA_FILE).write_text(json.dumps(fields, indent=2) + "\n")
 
 
 def _b64url(data: bytes) -> str:
