@@ -54,6 +54,11 @@ class ConfigError(StepwasmError):
 class StorageError(StepwasmError):
     kind = "storage"
 
+    def __init__(self, message: str, *, missing: bool = False) -> None:
+        super().__init__(message)
+        #: True when the file does not exist.
+        self.missing = missing
+
 
 class TransportError(StepwasmError):
     kind = "transport"
