@@ -1,0 +1,561 @@
+"""The command line, with step's syntax: `ca bootstrap`, `ca certificate`, ...
+
+Status lines go to stderr and data (tokens, PEM, JSON) to stdout, as step
+does. Every failure ends in one line on stderr and a non-zero exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import time
+import traceback
+from dataclasses import dataclass, field
+from typing import Callable, TextIO
+
+from . import certinfo
+from .bootstrap import bootstrap
+from .caclient import CAClient
+from .crypto import keys
+from .errors import InputError, StepwasmError, StorageError
+from .fingerprint import fingerprint
+from .issue import (
+    Issued,
+    check_token,
+    common_name,
+    find_provisioner,
+    key_matches,
+    new_revoke_token,
+    new_sign_token,
+    renew_certificate,
+    revoke_certificate,
+    sign_certificate,
+)
+from .pem import load_certificates, to_pem
+from .ports import FILES, Storage, Transport
+from .profile import Profile, read_user_file, resolve_profile
+from .provisioner import list_provisioners
+from .validity import format_time, parse_time_or_duration
+
+__all__ = ["Context", "main"]
+
+VERSION = "0.1.0"
+TICK = "✔"
+
+
+@dataclass
+class Context:
+    """What a command may use: the two ports and the two output streams."""
+
+    transport: Transport
+    storage: Storage
+    stdout: TextIO
+    stderr: TextIO
+    #: How to name $STEPPATH in messages (the host knows the real path).
+    steppath: str = "$STEPPATH"
+    clock: Callable[[], float] = field(default=time.time)
+    #: Reads all of standard input, where the host lends one.
+    read_stdin: Callable[[], bytes] | None = None
+    debug: bool = False
+
+    def say(self, line: str) -> None:
+        print(line, file=self.stderr)
+
+    def out(self, text: str) -> None:
+        self.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+class _Exit(Exception):
+    def __init__(self, code: int) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports one line instead of exiting the process."""
+
+    def __init__(self, *args, out: TextIO | None = None, **kwargs) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+        self._out = out
+
+    def error(self, message: str) -> None:
+        raise InputError(f"{self.prog}: {message}")
+
+    def exit(self, status: int = 0, message: str | None = None) -> None:
+        if message:
+            raise InputError(message.strip())
+        raise _Exit(status)
+
+    def _print_message(self, message: str, file=None) -> None:
+        if message and self._out is not None:
+            self._out.write(message)
+
+
+def _bool_flag(value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in ("true", "1", "yes", "on"):
+        return True
+    if lowered in ("false", "0", "no", "off"):
+        return False
+    raise argparse.ArgumentTypeError(f"expected true or false, not {value!r}")
+
+
+def _add_ca_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--ca-url", default="", help="the CA's URL (default: profile)")
+    parser.add_argument("--root", default="", help="the root certificate to trust")
+
+
+def _add_provisioner_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--provisioner", "--issuer", default="", dest="provisioner",
+                        help="the JWK provisioner's name")
+    parser.add_argument("--kid", "--provisioner-kid", default="", dest="kid",
+                        help="the provisioner's key id, when the name is shared")
+    parser.add_argument("--password-file", default="",
+                        help="file with the provisioner's password")
+
+
+def _add_validity_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--not-before", default="",
+                        help="RFC 3339 time or duration such as 5m")
+    parser.add_argument("--not-after", default="",
+                        help="RFC 3339 time or duration such as 24h")
+
+
+def build_parser(out: TextIO) -> argparse.ArgumentParser:
+    parser = _Parser(prog="stepwasm", out=out,
+                     description="A step-like certificate client in WebAssembly.")
+    top = parser.add_subparsers(dest="group", metavar="COMMAND",
+                                parser_class=_Parser)
+    top.required = True
+
+    ca = top.add_parser("ca", help="talk to the CA", out=out)
+    ca_cmds = ca.add_subparsers(dest="command", metavar="COMMAND",
+                                parser_class=_Parser)
+    ca_cmds.required = True
+
+    p = ca_cmds.add_parser("bootstrap", help="trust a CA by its root fingerprint",
+                           out=out)
+    p.add_argument("--ca-url", required=True)
+    p.add_argument("--fingerprint", required=True)
+    p.add_argument("--force", action="store_true")
+    p.add_argument("--install", action="store_true",
+                   help="not supported: the sandbox has no system trust store")
+    p.set_defaults(run=cmd_bootstrap)
+
+    p = ca_cmds.add_parser("token", help="make a one-time token", out=out)
+    p.add_argument("subject")
+    p.add_argument("--san", action="append", default=[])
+    p.add_argument("--revoke", action="store_true",
+                   help="a revoke token: SUBJECT is the serial number")
+    p.add_argument("--output-file", default="")
+    _add_provisioner_flags(p)
+    _add_validity_flags(p)
+    _add_ca_flags(p)
+    p.set_defaults(run=cmd_token)
+
+    p = ca_cmds.add_parser("certificate", help="get a certificate for a new key",
+                           out=out)
+    p.add_argument("subject")
+    p.add_argument("crt_file")
+    p.add_argument("key_file")
+    p.add_argument("--token", default="")
+    p.add_argument("--san", action="append", default=[])
+    p.add_argument("--kty", default="EC", type=str.upper,
+                   choices=["EC", "OKP", "RSA"])
+    p.add_argument("--curve", "--crv", default="", dest="curve")
+    p.add_argument("--size", default=2048, type=int)
+    p.add_argument("--force", "-f", action="store_true",
+                   help="overwrite CRT_FILE and KEY_FILE")
+    _add_provisioner_flags(p)
+    _add_validity_flags(p)
+    _add_ca_flags(p)
+    p.set_defaults(run=cmd_certificate)
+
+    p = ca_cmds.add_parser("renew", help="renew a certificate, keeping its key",
+                           out=out)
+    p.add_argument("crt_file")
+    p.add_argument("key_file")
+    p.add_argument("--out", "--output-file", default="", dest="out")
+    p.add_argument("--force", "-f", action="store_true")
+    p.add_argument("--mtls", nargs="?", const=True, default=True, type=_bool_flag,
+                   help="renew over mTLS (default true); --mtls=false uses a token")
+    _add_ca_flags(p)
+    p.set_defaults(run=cmd_renew)
+
+    p = ca_cmds.add_parser("revoke", help="revoke a certificate", out=out)
+    p.add_argument("serial", nargs="?", default="")
+    p.add_argument("--cert", default="")
+    p.add_argument("--key", default="")
+    p.add_argument("--token", default="")
+    p.add_argument("--reason", default="")
+    p.add_argument("--reasonCode", "--reason-code", default=0, type=int,
+                   dest="reason_code")
+    _add_provisioner_flags(p)
+    _add_ca_flags(p)
+    p.set_defaults(run=cmd_revoke)
+
+    p = ca_cmds.add_parser("root", help="print or save the root certificate",
+                           out=out)
+    p.add_argument("root_file", nargs="?", default="")
+    p.add_argument("--fingerprint", default="")
+    p.add_argument("--force", "-f", action="store_true")
+    _add_ca_flags(p)
+    p.set_defaults(run=cmd_root)
+
+    p = ca_cmds.add_parser("health", help="ask the CA whether it is up", out=out)
+    _add_ca_flags(p)
+    p.set_defaults(run=cmd_health)
+
+    prov = ca_cmds.add_parser("provisioner", help="provisioners", out=out)
+    prov_cmds = prov.add_subparsers(dest="subcommand", metavar="COMMAND",
+                                    parser_class=_Parser)
+    prov_cmds.required = True
+    p = prov_cmds.add_parser("list", help="list every provisioner (JSON)", out=out)
+    _add_ca_flags(p)
+    p.set_defaults(run=cmd_provisioner_list)
+
+    cert = top.add_parser("certificate", help="work with certificates", out=out)
+    cert_cmds = cert.add_subparsers(dest="command", metavar="COMMAND",
+                                    parser_class=_Parser)
+    cert_cmds.required = True
+
+    p = cert_cmds.add_parser("inspect", help="print a certificate", out=out)
+    p.add_argument("file")
+    p.add_argument("--short", action="store_true")
+    p.add_argument("--format", default="text", choices=["text", "json", "pem"])
+    p.add_argument("--bundle", action="store_true")
+    p.set_defaults(run=cmd_inspect)
+
+    p = cert_cmds.add_parser("fingerprint", help="a certificate's fingerprint",
+                             out=out)
+    p.add_argument("file")
+    p.add_argument("--sha1", action="store_true")
+    p.add_argument("--sha256", action="store_true")
+    p.add_argument("--format", default="hex", choices=["hex", "base64"])
+    p.add_argument("--bundle", action="store_true")
+    p.set_defaults(run=cmd_fingerprint)
+
+    p = top.add_parser("version", help="print the version", out=out)
+    p.set_defaults(run=cmd_version)
+    return parser
+
+
+# -- helpers -------------------------------------------------------------------
+
+
+def _profile(ctx: Context, args) -> Profile:
+    return resolve_profile(ctx.storage, ca_url=args.ca_url, root_file=args.root)
+
+
+def _client(ctx: Context, profile: Profile) -> CAClient:
+    return CAClient(ctx.transport, profile.ca_url, [profile.root_der])
+
+
+def _read_password(ctx: Context, path: str) -> bytes:
+    if not path:
+        raise InputError("--password-file is required to decrypt the provisioner key")
+    data = read_user_file(ctx.storage, path, "--password-file")
+    password = data.rstrip(b"\r\n")
+    if not password:
+        raise InputError(f"--password-file {path}: the file is empty")
+    return password
+
+
+def _exists(storage: Storage, path: str) -> bool:
+    try:
+        storage.read(FILES, path)
+    except StorageError as exc:
+        if exc.missing:
+            return False
+        raise InputError(f"{path}: {exc}") from None
+    return True
+
+
+def write_files(storage: Storage, files: list[tuple[str, bytes, bool]]) -> None:
+    """Write several files; if one fails, put back what the others held."""
+    before: list[tuple[str, bytes | None]] = []
+    try:
+        for path, data, secret in files:
+            try:
+                old = storage.read(FILES, path)
+            except StorageError:
+                old = None
+            before.append((path, old))
+            storage.write(FILES, path, data, secret=secret)
+    except StorageError as exc:
+        for path, old in reversed(before[:-1]):
+            try:
+                if old is None:
+                    storage.remove(FILES, path)
+                else:
+                    storage.write(FILES, path, old, secret=True)
+            except StorageError:
+                pass
+        raise InputError(f"cannot write {before[-1][0]}: {exc}") from None
+
+
+def _load_chain(ctx: Context, path: str) -> list:
+    data = read_user_file(ctx.storage, path, "certificate")
+    return load_certificates(data, source=path)
+
+
+def _load_key(ctx: Context, path: str) -> keys.PrivateKey:
+    data = read_user_file(ctx.storage, path, "key")
+    try:
+        return keys.load_private_key(data)
+    except InputError as exc:
+        raise InputError(f"{path}: {exc}") from None
+
+
+def _parse_token_time(text: str, now: float, flag: str) -> int | None:
+    return parse_time_or_duration(text, now, flag) if text else None
+
+
+def _check_validity_flags(args, now: float) -> None:
+    for flag, value in (("--not-before", args.not_before),
+                        ("--not-after", args.not_after)):
+        if value:
+            parse_time_or_duration(value, now, flag)
+
+
+def _key_spec(args) -> tuple[str, str, int]:
+    kty = args.kty
+    curve = args.curve
+    if kty == "EC":
+        curve = curve or "P-256"
+        if curve not in ("P-256", "P-384", "P-521"):
+            raise InputError(f"--curve {curve}: EC keys take P-256, P-384 or P-521")
+    elif kty == "OKP":
+        curve = curve or "Ed25519"
+        if curve != "Ed25519":
+            raise InputError(f"--curve {curve}: OKP keys take Ed25519")
+    else:
+        if args.size < 2048 or args.size % 8:
+            raise InputError(f"--size {args.size}: RSA keys need at least 2048 bits")
+    return kty, curve, args.size
+
+
+def _provisioner_line(provisioner) -> str:
+    return f"{TICK} Provisioner: {provisioner.name} ({provisioner.type}) [kid: {provisioner.kid}]"
+
+
+# -- commands ------------------------------------------------------------------
+
+
+def cmd_bootstrap(ctx: Context, args) -> int:
+    if args.install:
+        raise InputError("--install is not supported: the sandbox has no trust store")
+    profile = bootstrap(
+        ctx.transport,
+        ctx.storage,
+        args.ca_url,
+        args.fingerprint,
+        force=args.force,
+        root_display=f"{ctx.steppath}/certs/root_ca.crt",
+    )
+    ctx.say(f"The root certificate has been saved in {ctx.steppath}/certs/root_ca.crt.")
+    ctx.say(
+        "The authority configuration has been saved in "
+        f"{ctx.steppath}/config/defaults.json."
+    )
+    del profile
+    return 0
+
+
+def cmd_token(ctx: Context, args) -> int:
+    now = ctx.clock()
+    not_before = _parse_token_time(args.not_before, now, "--not-before")
+    not_after = _parse_token_time(args.not_after, now, "--not-after")
+    if not args.provisioner:
+        raise InputError("--provisioner is required to make a token")
+    profile = _profile(ctx, args)
+    client = _client(ctx, profile)
+    provisioner = find_provisioner(client, args.provisioner, args.kid)
+    password = _read_password(ctx, args.password_file)
+    ctx.say(_provisioner_line(provisioner))
+    if args.revoke:
+        token = new_revoke_token(client, profile, provisioner, password,
+                                 serial=args.subject)
+    else:
+        token = new_sign_token(
+            client, profile, provisioner, password,
+            subject=args.subject, sans=args.san,
+            not_before=not_before, not_after=not_after,
+        )
+    if args.output_file:
+        write_files(ctx.storage, [(args.output_file, token.encode() + b"\n", True)])
+    else:
+        ctx.out(token)
+    return 0
+
+
+def cmd_certificate(ctx: Context, args) -> int:
+    now = ctx.clock()
+    _check_validity_flags(args, now)
+    kty, curve, size = _key_spec(args)
+    if not args.force:
+        for path in (args.crt_file, args.key_file):
+            if _exists(ctx.storage, path):
+                raise InputError(f"{path} already exists; use --force to overwrite it")
+    if args.crt_file == args.key_file:
+        raise InputError("CRT_FILE and KEY_FILE must be different files")
+    profile = _profile(ctx, args)
+    client = _client(ctx, profile)
+
+    token = args.token.strip()
+    if token:
+        if args.san:
+            raise InputError("--san cannot be used with --token: the token has them")
+        check_token(token, args.subject, now)
+    else:
+        if not args.provisioner:
+            raise InputError("ca certificate needs --token, or --provisioner and "
+                             "--password-file")
+        provisioner = find_provisioner(client, args.provisioner, args.kid)
+        password = _read_password(ctx, args.password_file)
+        ctx.say(_provisioner_line(provisioner))
+        token = new_sign_token(client, profile, provisioner, password,
+                               subject=args.subject, sans=args.san)
+
+    key = keys.generate_key(kty, curve, size)
+    issued = sign_certificate(
+        client, profile,
+        subject=args.subject, token=token, key=key,
+        not_before=args.not_before, not_after=args.not_after,
+    )
+    write_files(ctx.storage, [
+        (args.crt_file, issued.chain_pem, False),
+        (args.key_file, key.to_pem(), True),
+    ])
+    ctx.say(f"{TICK} CA: {client.ca_url}")
+    ctx.say(f"{TICK} Certificate: {args.crt_file}")
+    ctx.say(f"{TICK} Private Key: {args.key_file}")
+    return 0
+
+
+def cmd_renew(ctx: Context, args) -> int:
+    chain = _load_chain(ctx, args.crt_file)
+    key = _load_key(ctx, args.key_file)
+    if not key_matches(chain[0], key):
+        raise InputError(f"{args.key_file}: the key does not match the certificate "
+                         f"in {args.crt_file}")
+    profile = _profile(ctx, args)
+    client = _client(ctx, profile)
+    issued: Issued = renew_certificate(client, profile, chain, key, mtls=args.mtls)
+    target = args.out or args.crt_file
+    write_files(ctx.storage, [(target, issued.chain_pem, False)])
+    ctx.say(f"Your certificate has been saved in {target}.")
+    return 0
+
+
+def cmd_revoke(ctx: Context, args) -> int:
+    profile = _profile(ctx, args)
+    client = _client(ctx, profile)
+    chain = key = None
+    serial = args.serial
+    token = args.token.strip()
+    if args.cert or args.key:
+        if not (args.cert and args.key):
+            raise InputError("--cert and --key go together")
+        chain = _load_chain(ctx, args.cert)
+        key = _load_key(ctx, args.key)
+        serial = serial or str(chain[0].serial_number)
+    if not serial:
+        raise InputError("ca revoke needs a SERIAL, or --cert and --key")
+    if not serial.isdigit():
+        raise InputError(f"serial {serial!r}: expected a decimal number")
+    if not token and chain is None:
+        if not args.provisioner:
+            raise InputError("ca revoke needs --token, --cert and --key, or "
+                             "--provisioner and --password-file")
+        provisioner = find_provisioner(client, args.provisioner, args.kid)
+        password = _read_password(ctx, args.password_file)
+        ctx.say(_provisioner_line(provisioner))
+        token = new_revoke_token(client, profile, provisioner, password,
+                                 serial=serial)
+    revoke_certificate(client, serial=serial, reason_code=args.reason_code,
+                       reason=args.reason, token=token, chain=chain, key=key)
+    ctx.say(f"Certificate with Serial Number {serial} has been revoked.")
+    return 0
+
+
+def cmd_root(ctx: Context, args) -> int:
+    profile = _profile(ctx, args)
+    client = _client(ctx, profile)
+    wanted = args.fingerprint or profile.fingerprint
+    pem, _ = client.root(wanted)
+    der = load_certificates(pem.encode(), source="the CA's root")[0].dump()
+    if fingerprint(der) != wanted.replace(":", "").lower():
+        raise InputError("the CA's root does not have the expected fingerprint")
+    data = to_pem("CERTIFICATE", der)
+    if args.root_file:
+        if not args.force and _exists(ctx.storage, args.root_file):
+            raise InputError(f"{args.root_file} already exists; use --force")
+        write_files(ctx.storage, [(args.root_file, data, False)])
+        ctx.say(f"The root certificate has been saved in {args.root_file}.")
+    else:
+        ctx.out(data.decode("ascii"))
+    return 0
+
+
+def cmd_health(ctx: Context, args) -> int:
+    profile = _profile(ctx, args)
+    ctx.out(_client(ctx, profile).health())
+    return 0
+
+
+def cmd_provisioner_list(ctx: Context, args) -> int:
+    profile = _profile(ctx, args)
+    provisioners = list_provisioners(_client(ctx, profile))
+    ctx.out(json.dumps([p.raw for p in provisioners], indent=3))
+    return 0
+
+
+def _read_input(ctx: Context, path: str) -> bytes:
+    if path == "-":
+        if ctx.read_stdin is None:
+            raise InputError("reading from standard input is not supported here")
+        return ctx.read_stdin()
+    return read_user_file(ctx.storage, path, "file")
+
+
+def cmd_inspect(ctx: Context, args) -> int:
+    data = _read_input(ctx, args.file)
+    fmt = "short" if args.short and args.format == "text" else args.format
+    ctx.out(certinfo.inspect(data, source=args.file, format=fmt, bundle=args.bundle))
+    return 0
+
+
+def cmd_fingerprint(ctx: Context, args) -> int:
+    data = _read_input(ctx, args.file)
+    certs = load_certificates(data, source=args.file)
+    algorithm = "sha1" if args.sha1 else "sha256"
+    for cert in certs if args.bundle else certs[:1]:
+        ctx.out(fingerprint(cert.dump(), algorithm, encoding=args.format))
+    return 0
+
+
+def cmd_version(ctx: Context, args) -> int:
+    ctx.out(f"stepwasm {VERSION}")
+    return 0
+
+
+def main(ctx: Context, argv: list[str]) -> int:
+    """Run one command line; return the exit code."""
+    parser = build_parser(ctx.stdout)
+    try:
+        args = parser.parse_args(argv)
+        return args.run(ctx, args)
+    except _Exit as done:
+        return done.code
+    except StepwasmError as exc:
+        ctx.say(f"stepwasm: {exc}")
+        return 1
+    except Exception as exc:  # a bug: one line, the traceback only on request
+        if ctx.debug:
+            traceback.print_exc(file=ctx.stderr)
+        ctx.say(f"stepwasm: internal error: {type(exc).__name__}: {exc}")
+        logging.getLogger(__name__).debug("internal error", exc_info=True)
+        return 70
