@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Build everything a checkout needs: the virtual environment .venv/ with the
+# host (its console script is .venv/bin/stepwasm) and dist/stepwasm.wasm.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+PYTHON=${PYTHON:-python3}
+# The WASI WIT packages come from this pinned wheel (spin_sdk/wit/deps/).
+WASI_WIT_WHEEL="spin-sdk==5.0.0"
+WASI_VERSION="0.2.0"
+
+log() { printf '==> %s\n' "$*" >&2; }
+
+if [ ! -x .venv/bin/python ]; then
+    log "creating .venv"
+    "$PYTHON" -m venv .venv
+fi
+log "installing the host and build tools into .venv"
+.venv/bin/python -m pip install --quiet --disable-pip-version-check \
+    --upgrade pip >/dev/null
+.venv/bin/python -m pip install --quiet --disable-pip-version-check \
+    -e ".[build]"
+
+mkdir -p build dist
+if [ ! -f build/deps/.stamp ] || ! cmp -s component/requirements.txt build/deps/.stamp; then
+    log "installing the component's pure-Python dependencies into build/deps"
+    rm -rf build/deps
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check \
+        --target build/deps -r component/requirements.txt
+    cp component/requirements.txt build/deps/.stamp
+fi
+
+if [ ! -f "build/wit-deps/.stamp" ] || [ "$(cat build/wit-deps/.stamp)" != "$WASI_WIT_WHEEL" ]; then
+    log "fetching the WASI WIT packages from $WASI_WIT_WHEEL"
+    rm -rf build/wheels build/wit-deps
+    .venv/bin/python -m pip download --quiet --disable-pip-version-check \
+        --no-deps --only-binary=:all: -d build/wheels "$WASI_WIT_WHEEL"
+    .venv/bin/python - "$WASI_VERSION" <<'PY'
+import sys, zipfile, pathlib
+version = sys.argv[1]
+wheel = next(pathlib.Path("build/wheels").glob("spin_sdk-*.whl"))
+out = pathlib.Path("build/wit-deps")
+wanted = [f"{name}@{version}" for name in
+          ("cli", "clocks", "filesystem", "io", "random", "sockets")]
+with zipfile.ZipFile(wheel) as zf:
+    for member in zf.namelist():
+        parts = member.split("/")
+        if len(parts) == 5 and parts[:3] == ["spin_sdk", "wit", "deps"] \
+                and parts[3] in wanted and parts[4].endswith(".wit"):
+            target = out / parts[3] / parts[4]
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(zf.read(member))
+missing = [w for w in wanted if not (out / w).is_dir()]
+if missing:
+    sys.exit(f"build.sh: {wheel.name} lacks WIT packages: {', '.join(missing)}")
+PY
+    echo "$WASI_WIT_WHEEL" > build/wit-deps/.stamp
+fi
+
+log "assembling the WIT package"
+rm -rf build/wit
+mkdir -p build/wit
+cp wit/*.wit build/wit/
+cp -r build/wit-deps build/wit/deps
+rm -f build/wit/deps/.stamp
+
+log "building dist/stepwasm.wasm with componentize-py"
+rm -f dist/stepwasm.wasm.tmp
+.venv/bin/componentize-py -q -d build/wit -w embedded componentize \
+    -p component -p build/deps app -o dist/stepwasm.wasm.tmp
+mv dist/stepwasm.wasm.tmp dist/stepwasm.wasm
+log "built dist/stepwasm.wasm ($(du -h dist/stepwasm.wasm | cut -f1))"

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Set everything up on a fresh machine and run the whole test suite:
+# the component, the real step-ca (built from Debian's packages), then pytest.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+./build.sh
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+localca/build-step-ca.sh >/dev/null
+
+set +e
+.venv/bin/python -m pytest "$@"
+status=$?
+set -e
+if [ "$status" -eq 5 ]; then
+    echo "test.sh: pytest collected no tests" >&2
+    exit 1
+fi
+exit "$status"
