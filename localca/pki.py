@@ -76,6 +76,17 @@ _SERVER_DEFAULT = "24h"
 _JWE_ALG = "PBES2-HS256+A128KW"
 _JWE_ENC = "A256GCM"
 METADATA_FILE = "localca.json"
+# PKI fields that are paths, stored relative to the PKI directory.
+_PATH_FIELDS = (
+    "ca_json",
+    "root_cert",
+    "root_key",
+    "intermediate_cert",
+    "intermediate_key",
+    "password_file",
+    "provisioner_password_file",
+    "db_path",
+)
 
 
 @dataclass(frozen=True)
@@ -241,22 +252,9 @@ def load_pki(directory: str | os.PathLike[str]) -> PKI:
     """Read back a PKI that :func:`create_pki` wrote to *directory*."""
     base = Path(directory).resolve()
     fields = json.loads((base / METADATA_FILE).read_text())
-    for name, value in fields.items():
-        if (
-            name
-            in {
-                "ca_json",
-                "root_cert",
-                "root_key",
-                "intermediate_cert",
-                "intermediate_key",
-                "password_file",
-                "provisioner_password_file",
-                "db_path",
-            }
-            and value is not None
-        ):
-            fields[name] = base / value
+    for name in _PATH_FIELDS:
+        if fields.get(name) is not None:
+            fields[name] = base / fields[name]
     fields["dns_names"] = tuple(fields["dns_names"])
     return PKI(directory=base, **fields)
 
@@ -486,16 +484,11 @@ def _write_secret(path: Path, data: bytes) -> Path:
 
 def _save_metadata(pki: PKI) -> None:
     """Record *pki*'s fields next to it so that :func:`load_pki` can read them."""
-    fields = {}
-    for field in dataclasses.fields(pki):
-        value = getattr(pki, field.name)
-        if field.name == "directory":
-            continue
-        if isinstance(value, Path):
-            value = str(value.relative_to(pki.directory))
-        elif isinstance(value, tuple):
-            value = list(value)
-        fields[field.name] = value
+    fields = dataclasses.asdict(pki)
+    del fields["directory"]
+    for name in _PATH_FIELDS:
+        if fields[name] is not None:
+            fields[name] = str(fields[name].relative_to(pki.directory))
     (pki.directory / METADATA_FILE).write_text(json.dumps(fields, indent=2) + "\n")
 
 

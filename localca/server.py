@@ -151,8 +151,13 @@ class CAServer:
                 start_new_session=self.detach,
             )
 
+        context = ssl.create_default_context(cafile=str(self.pki.root_cert))
+        opener = urllib.request.build_opener(
+            urllib.request.ProxyHandler({}),
+            urllib.request.HTTPSHandler(context=context),
+        )
         deadline = time.monotonic() + timeout
-        while not self._healthy():
+        while not self._healthy(opener):
             if self.process.poll() is not None:
                 self.process = None
                 tail = self._log_since(log_offset)
@@ -164,13 +169,8 @@ class CAServer:
             time.sleep(0.05)
         time.sleep(_SETTLE_SECONDS)
 
-    def _healthy(self) -> bool:
-        """Whether ``GET /health`` answers ok over TLS verified with the root."""
-        context = ssl.create_default_context(cafile=str(self.pki.root_cert))
-        opener = urllib.request.build_opener(
-            urllib.request.ProxyHandler({}),
-            urllib.request.HTTPSHandler(context=context),
-        )
+    def _healthy(self, opener: urllib.request.OpenerDirector) -> bool:
+        """Whether ``GET /health`` answers ok; *opener* trusts only the root."""
         try:
             with opener.open(f"{self.ca_url}/health", timeout=2) as response:
                 return json.load(response).get("status") == "ok"

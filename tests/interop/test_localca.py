@@ -226,7 +226,9 @@ def test_key_type_variants_sign(
 def test_short_durations_start_and_apply(
     make_ca, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    server = make_ca(default_duration="2m", max_duration="3m")
+    server = make_ca(
+        default_duration="2m", max_duration="3m", allow_renewal_after_expiry=True
+    )
     leaf = sign(server, provisioner_jwk(server, monkeypatch))
     lifetime = leaf.not_valid_after_utc - leaf.not_valid_before_utc
     assert lifetime == datetime.timedelta(minutes=3)
