@@ -30,8 +30,10 @@ __all__ = [
 
 BUILD_SCRIPT = Path(__file__).with_name("build-step-ca.sh")
 
-# Tokens whose iat is before the server's start time are refused, and iat has
-# whole seconds: wait this long after /health answers (see STEP-CA-NOTES.md).
+# Tokens whose iat is before the server's start time are refused and iat has
+# whole seconds, so wait this long after /health answers (STEP-CA-NOTES.md).
+# The 0.19.0 sources truncate the start time to the second (authority.go), so
+# on one clock this is a margin rather than a need; it costs one second.
 _SETTLE_SECONDS = 1.0
 _PORT_ATTEMPTS = 3
 
