@@ -12,6 +12,7 @@ import base64
 import http.client
 import logging
 import os
+import re
 import socket
 import ssl
 import tempfile
@@ -363,9 +364,11 @@ def _reason(error: ssl.SSLError) -> str:
     """An OpenSSL error in words: `verify_message`, else the reason code."""
     if isinstance(error, ssl.SSLCertVerificationError) and error.verify_message:
         return f"certificate verify failed: {error.verify_message}"
+    if isinstance(error, ssl.SSLEOFError):
+        return "the server closed the connection during tls"
     if error.reason:
         return error.reason.lower().replace("_", " ")
-    return str(error)
+    return re.sub(r"\s*\(_ssl\.c:\d+\)$", "", str(error))
 
 
 def _failure(error: BaseException, host: str, port: int) -> HttpFailure:
