@@ -258,7 +258,9 @@ def _extension_bytes(extension: x509.Extension) -> bytes:
 
 
 def _version(cert: x509.Certificate) -> int:
-    return int(cert["tbs_certificate"]["version"].native[1:])
+    version = cert["tbs_certificate"]["version"].native
+    # asn1crypto names v1..v3 and leaves other values as the raw integer.
+    return int(version[1:]) if isinstance(version, str) else version + 1
 
 
 def _go_date(moment: datetime.datetime) -> str:
@@ -295,6 +297,7 @@ def _hex_lines(data: bytes, per_line: int, indent: int) -> list[str]:
 
 
 def _int_bytes(value: int) -> bytes:
+    value = abs(value)  # only a malformed key has a negative number
     return value.to_bytes(max(1, (value.bit_length() + 7) // 8), "big")
 
 
@@ -327,6 +330,7 @@ def _guarded(what: str):
 
         run.__doc__ = function.__doc__
         run.__name__ = function.__name__
+        run.__wrapped__ = function
         return run
 
     return wrap
@@ -564,7 +568,7 @@ def _crl_uris(points: x509.CRLDistributionPoints) -> list[str]:
     texts = []
     for point in points:
         name = point["distribution_point"]
-        if name.name == "full_name":
+        if not isinstance(name, core.Void) and name.name == "full_name":
             texts += [
                 general_name_text(general_name)[1] for general_name in name.chosen
             ]

@@ -29,7 +29,14 @@ __all__ = [
 ]
 
 #: What asn1crypto raises for malformed input, lazily or not.
-ASN1_ERRORS = (ValueError, TypeError, KeyError, IndexError, OverflowError)
+ASN1_ERRORS = (
+    ValueError,
+    TypeError,
+    KeyError,
+    IndexError,
+    OverflowError,
+    AttributeError,
+)
 
 _BEGIN = re.compile(rb"^-----BEGIN ([\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?)?-----$")
 _END = re.compile(rb"^-----END ([\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?)?-----$")

@@ -33,6 +33,7 @@ from .names import (
     general_name_text,
     ia5_text,
 )
+from .pem import ASN1_ERRORS, asn1_cause
 
 __all__ = [
     "MAX_CHAIN_LENGTH",
@@ -101,7 +102,7 @@ def is_self_signed(cert: x509.Certificate) -> bool:
         return False
     try:
         check_signature(cert, tbs["subject_public_key_info"].dump())
-    except CryptoError:
+    except (CryptoError, InputError, *ASN1_ERRORS):
         return False
     return True
 
@@ -503,8 +504,13 @@ class _Search:
                 f"signature of certificate {child.label} does not verify "
                 f"with the key of {issuer.label}"
             )
-        except CryptoError as exc:
+        except (CryptoError, InputError) as exc:
             return f"cannot check the signature of certificate {child.label}: {exc}"
+        except ASN1_ERRORS as exc:  # a malformed key of an untrusted certificate
+            return (
+                f"cannot check the signature of certificate {child.label}: "
+                f"{asn1_cause(exc)}"
+            )
         return None
 
 
