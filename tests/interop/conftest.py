@@ -15,6 +15,8 @@ from typing import Any
 
 import pytest
 
+from .impostor import Impostor
+
 from localca.pki import create_pki
 from localca.server import CAServer, build_step_ca, start_ca
 
@@ -53,3 +55,19 @@ def make_ca(
     yield make
     for server in servers:
         server.stop()
+
+
+
+@pytest.fixture
+def impostor(tmp_path: Path) -> Iterator[Callable[[str], str]]:
+    """Starts impostor servers (see `impostor.py`) and stops them after the test."""
+    servers: list[Impostor] = []
+
+    def start(root_pem: str) -> str:
+        server = Impostor(root_pem, tmp_path)
+        servers.append(server)
+        return server.url
+
+    yield start
+    for server in servers:
+        server.close()
