@@ -1,0 +1,253 @@
+"""The embedding API: typed calls into `stepwasm:client/api`.
+
+    client = Client(steppath="/srv/step")
+    profile = client.bootstrap("https://ca.internal:9000", fingerprint)
+    issued = client.certificate("web.internal", provisioner="admin", password=pw)
+
+WIT records come back as frozen dataclasses; an `error` record becomes the
+matching `StepwasmError` subclass; a trap becomes `ComponentTrap`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Self
+
+from wasmtime import component as wc
+
+from .errors import error_from_kind
+from .http import Http
+from .runtime import API, Ports, Runtime, Session
+from .storage import Storage
+
+__all__ = [
+    "Client",
+    "Issued",
+    "KeySpec",
+    "Profile",
+    "RunResult",
+]
+
+log = logging.getLogger(__name__)
+_component_log = logging.getLogger("stepwasm_host.component")
+
+Secret = bytes | str
+
+
+@dataclass(frozen=True)
+class Profile:
+    """The saved CA: its URL, root fingerprint and root certificate (PEM)."""
+
+    ca_url: str
+    fingerprint: str
+    root: bytes
+
+
+@dataclass(frozen=True)
+class KeySpec:
+    """The key to generate: `kty` "EC", "OKP" or "RSA"."""
+
+    kty: str = "EC"
+    curve: str = "P-256"
+    size: int = 0
+
+
+@dataclass(frozen=True)
+class Issued:
+    """A certificate chain (PEM, leaf first) and its key (PEM, may be empty)."""
+
+    chain: bytes
+    key: bytes
+    serial: str
+    subject: str
+    not_before: str
+    not_after: str
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """A command line's exit code and captured output."""
+
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+class Client:
+    """Runs the component's api against a step profile and a work directory.
+
+    One instance of the component is kept and reused between calls; after a
+    trap it is replaced on the next call. Calls are serialized by a lock.
+    """
+
+    def __init__(
+        self,
+        steppath: str | os.PathLike[str] | None = None,
+        workdir: str | os.PathLike[str] | None = None,
+        component: str | os.PathLike[str] | None = None,
+        allowed_origins: Iterable[str] | None = None,
+        *,
+        allow_http: bool = False,
+        runtime: Runtime | None = None,
+    ) -> None:
+        self.storage = Storage(steppath, workdir)
+        self.http = Http(allowed_origins=allowed_origins, allow_http=allow_http)
+        self.runtime = runtime or Runtime.shared(component)
+        self._session: Session | None = None
+        self._lock = threading.RLock()
+
+    def bootstrap(
+        self, ca_url: str, fingerprint: str, *, force: bool = False
+    ) -> Profile:
+        """Fetch the CA's root, check its fingerprint, save the profile."""
+        return _profile(self._call("bootstrap", ca_url, fingerprint, force))
+
+    def read_profile(self) -> Profile:
+        """The profile saved by `bootstrap`."""
+        return _profile(self._call("read-profile"))
+
+    def token(
+        self,
+        subject: str,
+        *,
+        provisioner: str = "",
+        password: Secret = b"",
+        sans: Sequence[str] = (),
+        not_before: str = "",
+        not_after: str = "",
+    ) -> str:
+        """A one-time token for `subject` signed by a JWK provisioner."""
+        request = _record(
+            subject=subject,
+            provisioner=provisioner,
+            password=_bytes(password),
+            sans=list(sans),
+            not_before=not_before,
+            not_after=not_after,
+        )
+        return str(self._call("token", request))
+
+    def certificate(
+        self,
+        subject: str,
+        *,
+        sans: Sequence[str] = (),
+        token: str = "",
+        provisioner: str = "",
+        password: Secret = b"",
+        key: KeySpec | None = None,
+        not_before: str = "",
+        not_after: str = "",
+    ) -> Issued:
+        """A new key and certificate, with `token` or one made here."""
+        key = key or KeySpec()
+        request = _record(
+            subject=subject,
+            sans=list(sans),
+            token=token,
+            provisioner=provisioner,
+            password=_bytes(password),
+            key=_record(kty=key.kty, curve=key.curve, size=key.size),
+            not_before=not_before,
+            not_after=not_after,
+        )
+        return _issued(self._call("certificate", request))
+
+    def renew(self, chain: bytes, key: bytes, *, mtls: bool = True) -> Issued:
+        """Renew a certificate (PEM chain, leaf first) keeping its key (PEM)."""
+        return _issued(self._call("renew", bytes(chain), bytes(key), mtls))
+
+    def revoke(
+        self,
+        chain: bytes = b"",
+        key: bytes = b"",
+        *,
+        reason_code: int = 0,
+        reason: str = "",
+    ) -> None:
+        """Revoke a certificate with its chain and key."""
+        self._call("revoke", bytes(chain), bytes(key), reason_code, reason)
+
+    def inspect(
+        self, data: bytes, format: str = "text", *, bundle: bool = False
+    ) -> str:
+        """Describe a certificate or CSR: "text", "short", "json" or "pem"."""
+        return str(self._call("inspect", bytes(data), format, bundle))
+
+    def run(self, args: Sequence[str]) -> RunResult:
+        """Run a command line with its output captured."""
+        value = self._session_call("run", list(args))
+        return RunResult(
+            exit_code=getattr(value, "exit-code"),
+            stdout=value.stdout,
+            stderr=value.stderr,
+        )
+
+    def close(self) -> None:
+        """Drop the component instance; the next call makes a new one."""
+        with self._lock:
+            self._session = None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _call(self, name: str, *args: Any) -> Any:
+        """Call an api function returning `result<T, error>`."""
+        ok, payload = self._session_call(name, *args)
+        if ok:
+            return payload
+        raise error_from_kind(payload.kind, payload.message, payload.status)
+
+    def _session_call(self, name: str, *args: Any) -> Any:
+        with self._lock:
+            if self._session is None or self._session.broken:
+                ports = Ports(self.storage, self.http)
+                self._session = self.runtime.session(
+                    ports,
+                    env=[("STEPPATH", str(self.storage.profile_root))],
+                    output=_log_output,
+                )
+            return self._session.call(API, name, *args)
+
+
+def _record(**fields: Any) -> wc.Record:
+    """A WIT record; snake_case names become the WIT's kebab-case."""
+    record = wc.Record()
+    for name, value in fields.items():
+        setattr(record, name.replace("_", "-"), value)
+    return record
+
+
+def _profile(value: Any) -> Profile:
+    return Profile(
+        ca_url=getattr(value, "ca-url"),
+        fingerprint=value.fingerprint,
+        root=value.root,
+    )
+
+
+def _issued(value: Any) -> Issued:
+    return Issued(
+        chain=value.chain,
+        key=value.key,
+        serial=value.serial,
+        subject=value.subject,
+        not_before=getattr(value, "not-before"),
+        not_after=getattr(value, "not-after"),
+    )
+
+
+def _bytes(secret: Secret) -> bytes:
+    return secret.encode() if isinstance(secret, str) else bytes(secret)
+
+
+def _log_output(data: bytes) -> None:
+    """The component's own stdout and stderr, at DEBUG."""
+    _component_log.debug("%s", data.decode("utf-8", "replace").rstrip("\n"))

@@ -1,0 +1,68 @@
+"""The `stepwasm` command: the component's `wasi:cli/run` with our two ports.
+
+The arguments are passed through unchanged (`stepwasm ca bootstrap --ca-url ...`);
+the exit code is 0 when the command succeeds and 1 when it fails. The host
+itself only answers `--version` and reports a missing component or a trap.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+
+import wasmtime
+
+from . import __version__
+from .errors import ComponentError, ComponentTrap
+from .http import Http
+from .runtime import Ports, Runtime, default_component_path, wasmtime_version
+from .storage import Storage
+
+__all__ = ["main"]
+
+#: The exit code when the component traps or the host fails.
+EXIT_TRAP = 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command line in the component; return the exit code."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args == ["--version"]:
+        print(f"stepwasm host {__version__} (wasmtime-py {wasmtime_version()})")
+        print(f"component: {default_component_path()}")
+        return 0
+
+    try:
+        runtime = Runtime()
+        storage = Storage()
+        session = runtime.session(
+            Ports(storage, Http()),
+            argv=["stepwasm", *args],
+            env=[("STEPPATH", str(storage.profile_root))],
+            inherit_stdio=True,
+        )
+        ok = session.run_cli()
+    except wasmtime.ExitTrap as e:
+        return e.code
+    except ComponentError as e:
+        return _fail(str(e), 1)
+    except ComponentTrap as e:
+        return _fail(str(e), EXIT_TRAP)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as e:  # a bug in the host: say so in one line
+        if os.environ.get("STEPWASM_DEBUG"):
+            raise
+        return _fail(f"host error: {type(e).__name__}: {e}", EXIT_TRAP)
+    return 0 if ok else 1
+
+
+def _fail(message: str, code: int) -> int:
+    sys.stdout.flush()
+    print(f"stepwasm: {message}", file=sys.stderr)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
