@@ -25,7 +25,8 @@ class Result:
     def error_line(self) -> str:
         """The one line a failed command printed, checked to be one line."""
         assert self.code != 0, f"expected a failure, got: {self.stdout}"
-        lines = self.stderr.strip().splitlines()
+        # Progress lines ("✔ Provisioner: ...") may come before the error.
+        lines = [ln for ln in self.stderr.strip().splitlines() if not ln.startswith("✔")]
         assert len(lines) == 1, f"expected one error line, got:\n{self.stderr}"
         return lines[0]
 

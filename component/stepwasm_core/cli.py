@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import sys
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -238,6 +239,8 @@ def build_parser(out: TextIO) -> argparse.ArgumentParser:
     p.set_defaults(run=cmd_fingerprint)
 
     p = top.add_parser("version", help="print the version", out=out)
+    p.add_argument("--modules", action="store_true",
+                   help="also list the Python modules loaded (for build checks)")
     p.set_defaults(run=cmd_version)
     return parser
 
@@ -293,7 +296,9 @@ def write_files(storage: Storage, files: list[tuple[str, bytes, bool]]) -> None:
                     storage.write(FILES, path, old, secret=True)
             except StorageError:
                 pass
-        raise InputError(f"cannot write {before[-1][0]}: {exc}") from None
+        path = before[-1][0]
+        detail = str(exc) if path in str(exc) else f"{path}: {exc}"
+        raise InputError(f"cannot write {detail}") from None
 
 
 def _load_chain(ctx: Context, path: str) -> list:
@@ -374,7 +379,6 @@ def cmd_token(ctx: Context, args) -> int:
     client = _client(ctx, profile)
     provisioner = find_provisioner(client, args.provisioner, args.kid)
     password = _read_password(ctx, args.password_file)
-    ctx.say(_provisioner_line(provisioner))
     if args.revoke:
         token = new_revoke_token(client, profile, provisioner, password,
                                  serial=args.subject)
@@ -384,6 +388,7 @@ def cmd_token(ctx: Context, args) -> int:
             subject=args.subject, sans=args.san,
             not_before=not_before, not_after=not_after,
         )
+    ctx.say(_provisioner_line(provisioner))
     if args.output_file:
         write_files(ctx.storage, [(args.output_file, token.encode() + b"\n", True)])
     else:
@@ -415,9 +420,9 @@ def cmd_certificate(ctx: Context, args) -> int:
                              "--password-file")
         provisioner = find_provisioner(client, args.provisioner, args.kid)
         password = _read_password(ctx, args.password_file)
-        ctx.say(_provisioner_line(provisioner))
         token = new_sign_token(client, profile, provisioner, password,
                                subject=args.subject, sans=args.san)
+        ctx.say(_provisioner_line(provisioner))
 
     key = keys.generate_key(kty, curve, size)
     issued = sign_certificate(
@@ -472,9 +477,9 @@ def cmd_revoke(ctx: Context, args) -> int:
                              "--provisioner and --password-file")
         provisioner = find_provisioner(client, args.provisioner, args.kid)
         password = _read_password(ctx, args.password_file)
-        ctx.say(_provisioner_line(provisioner))
         token = new_revoke_token(client, profile, provisioner, password,
                                  serial=serial)
+        ctx.say(_provisioner_line(provisioner))
     revoke_certificate(client, serial=serial, reason_code=args.reason_code,
                        reason=args.reason, token=token, chain=chain, key=key)
     ctx.say(f"Certificate with Serial Number {serial} has been revoked.")
@@ -538,7 +543,9 @@ def cmd_fingerprint(ctx: Context, args) -> int:
 
 
 def cmd_version(ctx: Context, args) -> int:
-    ctx.out(f"stepwasm {VERSION}")
+    ctx.out(f"stepwasm {VERSION} (Python {sys.version.split()[0]}, {sys.platform})")
+    if args.modules:
+        ctx.out("\n".join(sorted(sys.modules)))
     return 0
 
 
