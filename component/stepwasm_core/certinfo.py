@@ -864,11 +864,17 @@ def _requested_extensions(request: csr.CertificationRequest) -> list[x509.Extens
     return extensions
 
 
+def _csr_version(request: csr.CertificationRequest) -> int:
+    version = request["certification_request_info"]["version"].native
+    # PKCS #10 version 1 is encoded as 0, which asn1crypto names "v1".
+    return 0 if version == "v1" else version
+
+
 def format_csr_text(request: csr.CertificationRequest) -> str:
     """Return a CSR in the layout of `step certificate inspect`."""
     try:
         info = request["certification_request_info"]
-        version = info["version"].native
+        version = _csr_version(request)
         lines = [
             "Certificate Request:",
             "    Data:",
@@ -913,7 +919,7 @@ def describe_csr(request: csr.CertificationRequest) -> dict[str, Any]:
         extensions, unknown = _extensions_json(_requested_extensions(request))
         algorithm = _signature_algorithm_json(request["signature_algorithm"])
         description: dict[str, Any] = {
-            "version": info["version"].native,
+            "version": _csr_version(request),
             "signature_algorithm": algorithm,
             "subject": _name_json(info["subject"]),
             "subject_dn": format_name(info["subject"]),

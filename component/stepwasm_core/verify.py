@@ -241,7 +241,9 @@ def _match_hostname(pattern: str, host: str) -> bool:
     host = host.lower().rstrip(".")
     if not pattern or not host:
         return False
-    if "*" in host or not pattern.startswith("*."):
+    if "*" in host:
+        return False  # a wildcard is a pattern, never a name to look for
+    if not pattern.startswith("*."):
         return pattern == host
     # RFC 6125 section 6.4.3: one wildcard, the whole left-most label.
     suffix = pattern[2:]
@@ -496,6 +498,12 @@ class _Search:
             raise VerificationError(
                 f"no path to a trusted root: gave up after {MAX_SIGNATURE_CHECKS} "
                 "signature checks"
+            )
+        tbs = child.cert["tbs_certificate"]
+        if tbs["signature"].dump() != child.cert["signature_algorithm"].dump():
+            return (
+                f"certificate {child.label} names two different signature "
+                "algorithms (RFC 5280 section 4.1.1.2)"
             )
         try:
             check_signature(child.cert, issuer.spki)
