@@ -198,7 +198,9 @@ class Runtime:
 
         With `inherit_stdio` the component uses this process's stdin, stdout
         and stderr; otherwise stdin is empty and output goes to `output` (or is
-        dropped). No directory is preopened: files go through `storage`.
+        dropped). No directory is preopened and the network is not inherited
+        (wasi:sockets refuses every address): bytes leave only through `http`
+        and `storage`.
         """
         wasi = wasmtime.WasiConfig()
         wasi.argv = list(argv)
