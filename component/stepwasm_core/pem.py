@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-
-# Codecs asn1crypto looks up by name when it decodes strings; imported here so
-# that componentize-py bundles them (it bundles top-level imports only).
 import re
+
+# Codecs asn1crypto looks up by name when it decodes strings (EmailAddress,
+# BMPString, UniversalString); imported here so that componentize-py bundles
+# them, as it bundles only what is imported at the top level.
+from encodings import cp1252, utf_16_be, utf_32_be  # noqa: F401
 
 from asn1crypto import x509
 
