@@ -22,7 +22,7 @@ cd "$work"
 cp "$CA_PASSWORD_FILE" password.txt
 
 run() {
-    printf '\n$ stepwasm %s\n' "$*"
+    printf '\n$ stepwasm'; printf ' %q' "$@"; printf '\n'
     "$repo/.venv/bin/stepwasm" "$@"
 }
 

@@ -1,8 +1,8 @@
 """Fixtures for the host tests: a throwaway PKI, loopback TLS servers, a component.
 
 The component tests run against `$STEPWASM_COMPONENT` when it is set, else
-`dist/stepwasm.wasm`, else the toy component at /tmp/proto/proto.wasm; they are
-skipped when none exists.
+`dist/stepwasm.wasm` (./build.sh makes it). Wiring tests use a toy component
+(toy/app.py) that the session builds with componentize-py.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ import json
 import os
 import socket
 import ssl
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -27,31 +29,32 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 REPO = Path(__file__).resolve().parents[2]
-PROTO = Path("/tmp/proto/proto.wasm")
-
-
-def _component_candidates() -> list[Path]:
-    env = os.environ.get("STEPWASM_COMPONENT")
-    if env:
-        return [Path(env)]
-    return [REPO / "dist" / "stepwasm.wasm", PROTO]
+TOY = Path(__file__).resolve().parent / "toy"
 
 
 @pytest.fixture(scope="session")
 def host_component() -> Path:
     """The component file the runtime tests load."""
-    for path in _component_candidates():
-        if path.is_file():
-            return path
-    pytest.skip("no component: run ./build.sh or set STEPWASM_COMPONENT")
+    path = Path(os.environ.get("STEPWASM_COMPONENT", REPO / "dist" / "stepwasm.wasm"))
+    if not path.is_file():
+        pytest.fail(f"{path} is missing: run ./build.sh")
+    return path
 
 
 @pytest.fixture(scope="session")
-def proto_component() -> Path:
-    """The toy component whose behaviour some wiring tests rely on."""
-    if not PROTO.is_file():
-        pytest.skip(f"{PROTO} is missing")
-    return PROTO
+def proto_component(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The toy component (toy/app.py), built for this session."""
+    wit = REPO / "build" / "wit"
+    if not (wit / "deps").is_dir():
+        pytest.fail(f"{wit} is missing: run ./build.sh")
+    tool = Path(sys.prefix) / "bin" / "componentize-py"
+    out = tmp_path_factory.mktemp("toy") / "toy.wasm"
+    subprocess.run(
+        [str(tool), "-q", "-d", str(wit), "-w", "embedded", "componentize",
+         "-p", str(TOY), "app", "-o", str(out)],
+        check=True,
+    )
+    return out
 
 
 @pytest.fixture(scope="session")

@@ -50,7 +50,7 @@ def test_command_runs_in_the_component(env, monkeypatch, proto_component, capfd)
 
     out = capfd.readouterr().out
     assert code == 0
-    assert "['stepwasm', 'x']" in out
+    assert "argv ['stepwasm', 'x']" in out
     assert (env / "step" / "a" / "b.txt").read_bytes() == b"hi"
 
 

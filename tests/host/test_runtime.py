@@ -196,7 +196,7 @@ def test_cached_load_is_fast(runtime, host_component, compile_cache):
     assert again.load_info.cache_file == runtime.load_info.cache_file
 
 
-# With the toy component at /tmp/proto/proto.wasm, whose behaviour is known.
+# With the toy component (toy/app.py), whose behaviour is known.
 
 
 @pytest.fixture(scope="session")
@@ -215,7 +215,7 @@ def test_imports_reach_the_session_ports(proto_runtime, tmp_path, capfd):
     assert key.read_bytes() == b"hi"
     assert key.stat().st_mode & 0o777 == 0o600
     out = capfd.readouterr().out
-    assert "['stepwasm', 'x']" in out
+    assert "argv ['stepwasm', 'x']" in out
     assert "Error_Connect" in out
 
 
