@@ -9,9 +9,10 @@ dates in UTC. The JSON form uses the field names of step's `--format json`
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime
+import functools
 import json
-from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from asn1crypto import algos, core, csr, keys, x509
@@ -27,6 +28,7 @@ from .names import (
     format_ip_network,
     format_name,
     general_name_text,
+    printable,
 )
 from .pem import ASN1_ERRORS, asn1_cause, load_certificates, parse_pem_blocks, to_pem
 from .verify import is_self_signed
@@ -155,7 +157,7 @@ class _StepProvisionerASN1(core.Sequence):
     ]
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class ProvisionerExtension:
     """The provisioner that authorized a certificate, as step-ca records it."""
 
@@ -205,13 +207,7 @@ def provisioner_extension(cert: x509.Certificate) -> ProvisionerExtension | None
                 decoded = decode_provisioner_extension(_extension_bytes(extension))
             except CertificateError:
                 return None
-            return ProvisionerExtension(
-                type=decoded.type,
-                name=decoded.name,
-                credential_id=decoded.credential_id,
-                key_value_pairs=decoded.key_value_pairs,
-                critical=extension["critical"].native,
-            )
+            return dataclasses.replace(decoded, critical=extension["critical"].native)
     return None
 
 
@@ -238,8 +234,13 @@ def key_summary(public_key: keys.PublicKeyInfo) -> dict[str, Any]:
         return {"algorithm": "RSA", "size": modulus.bit_length(), "curve": None}
     if kind == "ec":
         curve_kind, curve = public_key.curve
-        name = _CURVE_NAMES.get(curve, curve) if curve_kind == "named" else "unknown"
-        return {"algorithm": "ECDSA", "size": public_key.bit_size, "curve": name}
+        if curve_kind != "named" or curve not in _CURVE_NAMES:
+            return {"algorithm": "ECDSA", "size": None, "curve": "unknown"}
+        return {
+            "algorithm": "ECDSA",
+            "size": public_key.bit_size,
+            "curve": _CURVE_NAMES[curve],
+        }
     if kind == "ed25519":
         return {"algorithm": "Ed25519", "size": 256, "curve": None}
     if kind == "dsa":
@@ -320,6 +321,7 @@ def _guarded(what: str):
     """Turn asn1crypto errors inside a formatter into CertificateError."""
 
     def wrap(function):
+        @functools.wraps(function)
         def run(cert: x509.Certificate, *args: Any, **kwargs: Any):
             try:
                 return function(cert, *args, **kwargs)
@@ -328,9 +330,6 @@ def _guarded(what: str):
                     f"cannot {what} the certificate: {asn1_cause(exc)}"
                 ) from None
 
-        run.__doc__ = function.__doc__
-        run.__name__ = function.__name__
-        run.__wrapped__ = function
         return run
 
     return wrap
@@ -475,11 +474,11 @@ def _extension_lines(extension: x509.Extension) -> list[str]:
             )
         lines = header("X509v3 Step Provisioner") + [
             f"{body}Type: {provisioner.type_name}",
-            f"{body}Name: {provisioner.name}",
+            f"{body}Name: {printable(provisioner.name)}",
         ]
         if provisioner.credential_id:
-            lines.append(f"{body}CredentialID: {provisioner.credential_id}")
-        pairs = provisioner.key_value_pairs
+            lines.append(f"{body}CredentialID: {printable(provisioner.credential_id)}")
+        pairs = [printable(text) for text in provisioner.key_value_pairs]
         for i in range(0, len(pairs), 2):
             pair_value = pairs[i + 1] if i + 1 < len(pairs) else "-"
             lines.append(f"{body}{pairs[i]}: {pair_value}")
@@ -487,7 +486,7 @@ def _extension_lines(extension: x509.Extension) -> list[str]:
     if oid == _OID_NETSCAPE_COMMENT:
         comment = _string_value(_extension_bytes(extension))
         if comment is not None:
-            return header("Netscape Comment") + [body + comment]
+            return header("Netscape Comment") + [body + printable(comment)]
 
     title = _OPAQUE_NAMES.get(oid, oid)
     return header(title) + _hex_lines(
@@ -637,7 +636,7 @@ def _certificate_type(cert: x509.Certificate) -> str:
 
 def _subject_lines(subject: x509.Name, extensions: list[x509.Extension]) -> list[str]:
     # The common name first, then the SANs that differ from it, by kind.
-    cn = common_name(subject)
+    cn = printable(common_name(subject))
     names = [cn] if cn else []
     grouped = _sans(extensions)
     for kind in ("DNS", "IP Address", "email", "URI"):
@@ -660,12 +659,12 @@ def format_short(cert: x509.Certificate) -> str:
         f"[Serial: {_abbreviated(str(tbs['serial_number'].native))}]"
     )
     lines = [heading, *_subject_lines(tbs["subject"], _extensions(cert))]
-    lines.append(f"  Issuer:      {common_name(tbs['issuer'])}".rstrip())
+    lines.append(f"  Issuer:      {printable(common_name(tbs['issuer']))}".rstrip())
     provisioner = provisioner_extension(cert)
     if provisioner is not None:
-        line = f"  Provisioner: {provisioner.name}"
+        line = f"  Provisioner: {printable(provisioner.name)}"
         if provisioner.credential_id:
-            line += f" [ID: {_abbreviated(provisioner.credential_id)}]"
+            line += f" [ID: {printable(_abbreviated(provisioner.credential_id))}]"
         lines.append(line)
     lines.append(f"  Valid from:  {_rfc3339(tbs['validity']['not_before'].native)}")
     lines.append(f"          to:  {_rfc3339(tbs['validity']['not_after'].native)}")

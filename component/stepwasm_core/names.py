@@ -9,8 +9,9 @@ shown as their raw IA5 bytes (punycode stays punycode), IP addresses as Go's
 from __future__ import annotations
 
 import ipaddress
+import unicodedata
 
-from asn1crypto import core, x509
+from asn1crypto import core, parser, x509
 
 __all__ = [
     "ATTRIBUTE_JSON_KEYS",
@@ -22,6 +23,7 @@ __all__ = [
     "format_name",
     "general_name_text",
     "ia5_text",
+    "printable",
 ]
 
 # RFC 5280 section 4.1.2.4 and RFC 4519: the labels Go's certinfo prints.
@@ -93,10 +95,27 @@ def _attribute_text(value: core.Asn1Value) -> str:
     return "#" + value.dump().hex()
 
 
+def printable(text: str) -> str:
+    """Escape control and formatting characters of untrusted text for display.
+
+    A certificate may carry terminal escapes, new lines or bidirectional
+    overrides in a name; they are shown as \\x.. or \\u.... escapes instead.
+    """
+    if text.isprintable():
+        return text
+    return "".join(
+        char
+        if char == " " or unicodedata.category(char)[0] not in "CZ"
+        else (f"\\x{ord(char):02x}" if ord(char) < 0x100 else f"\\u{ord(char):04x}")
+        for char in text
+    )
+
+
 def format_name(name: x509.Name) -> str:
     """Return the name as `K=V` pairs joined by commas, in encoding order."""
     return ",".join(
-        f"{_ATTRIBUTE_LABELS.get(oid, oid)}={value}" for oid, value in attributes(name)
+        f"{_ATTRIBUTE_LABELS.get(oid, oid)}={printable(value)}"
+        for oid, value in attributes(name)
     )
 
 
@@ -114,13 +133,13 @@ def ia5_text(value: core.Asn1Value) -> str:
     return (value.contents or b"").decode("ascii", "replace")
 
 
-def format_ip(raw: bytes) -> str:
+def format_ip(raw: bytes, *, unmap: bool = True) -> str:
     """Return an iPAddress SAN as Go prints it; "?" + hex when malformed."""
     if len(raw) == 4:
         return str(ipaddress.IPv4Address(raw))
     if len(raw) == 16:
         address = ipaddress.IPv6Address(raw)
-        if address.ipv4_mapped is not None:
+        if unmap and address.ipv4_mapped is not None:
             return str(address.ipv4_mapped)
         return str(address)
     return "?" + raw.hex()
@@ -131,24 +150,25 @@ def format_ip_network(raw: bytes) -> str:
     half = len(raw) // 2
     if len(raw) not in (8, 32):
         return "?" + raw.hex()
-    address, mask = raw[:half], int.from_bytes(raw[half:], "big")
+    address = format_ip(raw[:half], unmap=False)
+    mask = int.from_bytes(raw[half:], "big")
     bits = 8 * half
     prefix = mask.bit_count()
     if mask != ((1 << bits) - 1) ^ ((1 << (bits - prefix)) - 1):
-        return f"{format_ip(address)}/{raw[half:].hex()}"
-    return f"{format_ip(address)}/{prefix}"
+        return f"{address}/{raw[half:].hex()}"  # a mask that is not a prefix
+    return f"{address}/{prefix}"
 
 
 def general_name_text(general_name: x509.GeneralName) -> tuple[str, str]:
-    """Return (kind, text) for one GeneralName; kind names the SAN group."""
+    """Return (kind, display text) of a GeneralName; kind names the SAN group."""
     kind = general_name.name
     value = general_name.chosen
     if kind == "dns_name":
-        return "DNS", ia5_text(value)
+        return "DNS", printable(ia5_text(value))
     if kind == "rfc822_name":
-        return "email", ia5_text(value)
+        return "email", printable(ia5_text(value))
     if kind == "uniform_resource_identifier":
-        return "URI", ia5_text(value)
+        return "URI", printable(ia5_text(value))
     if kind == "ip_address":
         return "IP Address", format_ip(bytes(value.contents or b""))
     if kind == "directory_name":
@@ -156,8 +176,7 @@ def general_name_text(general_name: x509.GeneralName) -> tuple[str, str]:
     if kind == "registered_id":
         return "Registered ID", value.dotted
     if kind == "other_name":
-        inner = value["value"]
-        return "OtherName", f"Type: {value['type_id'].dotted}, Value: 0x" + (
-            inner.dump().hex()
-        )
+        # The value as Go shows it: the DER inside the [0] EXPLICIT wrapper.
+        inner = parser.parse(value["value"].dump())[4]
+        return "OtherName", f"Type: {value['type_id'].dotted}, Value: 0x{inner.hex()}"
     return kind, "0x" + value.dump().hex()
