@@ -17,7 +17,7 @@ import re
 # them, as it bundles only what is imported at the top level.
 from encodings import cp1252, utf_16_be, utf_32_be  # noqa: F401
 
-from asn1crypto import x509
+from asn1crypto import core, x509
 
 from .errors import InputError
 
@@ -148,6 +148,19 @@ def parse_certificate(der: bytes, *, source: str = "input") -> x509.Certificate:
         certificate = x509.Certificate.load(der, strict=True)
         # asn1crypto parses lazily: walk every field now.
         _ = certificate.native
+        extensions = certificate["tbs_certificate"]["extensions"]
+        oids = (
+            []
+            if isinstance(extensions, core.Void)
+            else [extension["extn_id"].dotted for extension in extensions]
+        )
     except ASN1_ERRORS as exc:
         raise InputError(f"{source}: not a certificate: {asn1_cause(exc)}") from None
+
+    # RFC 5280 section 4.2: at most one instance of each extension.
+    duplicates = sorted({oid for oid in oids if oids.count(oid) > 1})
+    if duplicates:
+        raise InputError(
+            f"{source}: not a certificate: extension {duplicates[0]} appears twice"
+        )
     return certificate

@@ -522,6 +522,18 @@ class _Search:
         return None
 
 
+def _unique_nodes(
+    certs: list[x509.Certificate], *, anchor: bool, skip: frozenset | set = frozenset()
+) -> list[_Node]:
+    nodes, seen = [], set(skip)
+    for cert in certs:
+        der = cert.dump()
+        if der not in seen:
+            seen.add(der)
+            nodes.append(_Node(cert, anchor=anchor))
+    return nodes
+
+
 def _as_utc(at: datetime.datetime | None) -> datetime.datetime:
     if at is None:
         return datetime.datetime.fromtimestamp(time.time(), datetime.UTC)
@@ -559,10 +571,8 @@ def verify_chain(
         )
     moment = _as_utc(at)
 
-    anchors = {}
-    for root in roots:
-        node = _Node(root, anchor=True)
-        anchors.setdefault(node.identity, node)
+    anchors = _unique_nodes(roots, anchor=True)
+    anchor_identities = {node.identity for node in anchors}
     leaf_node = _Node(leaf)
 
     problem = _validity_problem(leaf_node, moment) or _critical_problem(leaf_node)
@@ -573,20 +583,16 @@ def verify_chain(
     if problem:
         raise VerificationError(problem)
 
-    if leaf_node.identity in anchors:
-        return [anchors[leaf_node.identity].cert]
+    if leaf_node.identity in anchor_identities:  # the leaf is trusted as it is
+        same = [node for node in anchors if node.identity == leaf_node.identity]
+        exact = [node for node in same if node.cert.dump() == leaf.dump()]
+        return [(exact or same)[0].cert]
 
-    nodes = list(anchors.values())
-    seen = {leaf.dump()}
-    for cert in intermediates:
-        der = cert.dump()
-        if der in seen:
-            continue
-        seen.add(der)
-        node = _Node(cert)
-        if node.identity not in anchors:  # a copy of a root is the root
-            nodes.append(node)
-
+    nodes = anchors + [
+        node
+        for node in _unique_nodes(intermediates, anchor=False, skip={leaf.dump()})
+        if node.identity not in anchor_identities  # a copy of a root is the root
+    ]
     search = _Search(nodes, moment, max_length)
     path = search.extend([leaf_node])
     if path is None:
