@@ -845,3 +845,45 @@ def test_formatters_guard_against_asn1_errors(family) -> None:
         format_text(broken)
     except CertificateError:
         pass
+
+
+# --- untrusted text ----------------------------------------------------------
+
+
+def test_control_characters_are_escaped() -> None:
+    evil = "evil\x1b[2J\nname\u202e"
+    leaf = issue(
+        x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, evil)]),
+        sans=["DNS:ok.example"],
+        extensions=[provisioner(1, "bad\x07name", "id\r\n")],
+    )
+    cert = parsed(leaf)
+    text = format_text(cert)
+    assert "        Subject: CN=evil\\x1b[2J\\x0aname\\u202e\n" in text
+    assert "                Name: bad\\x07name\n" in text
+    assert "                CredentialID: id\\x0d\\x0a\n" in text
+    assert "\x1b" not in text and "\x07" not in text and "\u202e" not in text
+    short = format_short(cert)
+    assert "  Subject:     evil\\x1b[2J\\x0aname\\u202e\n" in short
+    assert "\x1b" not in short
+
+
+def test_other_name_san_shows_type_and_inner_value() -> None:
+    leaf = issue(
+        "x",
+        extensions=[
+            (
+                x509.SubjectAlternativeName(
+                    [
+                        x509.OtherName(
+                            x509.ObjectIdentifier("1.3.6.1.5.5.7.8.3"), b"\x0c\x02hi"
+                        )
+                    ]
+                ),
+                False,
+            )
+        ],
+    )
+    assert "                OtherName:Type: 1.3.6.1.5.5.7.8.3, Value: 0x0c026869\n" in (
+        format_text(parsed(leaf))
+    )

@@ -206,3 +206,40 @@ def test_random_noise_raises_input_error() -> None:
         noise = bytes(rng.randrange(256) for _ in range(size))
         with pytest.raises(InputError):
             load_certificates(b"\x30" + noise, source="noise.bin")
+
+
+def test_duplicate_extension_is_refused(leaf) -> None:
+    from asn1crypto import x509 as asn1_x509
+
+    [cert] = load_certificates(leaf.der, source="web.crt")
+    tbs = cert["tbs_certificate"]
+    extensions = list(tbs["extensions"])
+    doubled = asn1_x509.Certificate(
+        {
+            "tbs_certificate": asn1_x509.TbsCertificate(
+                {
+                    **{
+                        key: tbs[key]
+                        for key in (
+                            "version",
+                            "serial_number",
+                            "signature",
+                            "issuer",
+                            "validity",
+                            "subject",
+                            "subject_public_key_info",
+                        )
+                    },
+                    "extensions": [*extensions, extensions[-1]],
+                }
+            ),
+            "signature_algorithm": cert["signature_algorithm"],
+            "signature_value": cert["signature_value"].native,
+        }
+    )
+    oid = extensions[-1]["extn_id"].dotted
+    with pytest.raises(InputError) as caught:
+        load_certificates(doubled.dump(), source="web.crt")
+    assert str(caught.value) == (
+        f"web.crt: not a certificate: extension {oid} appears twice"
+    )

@@ -753,3 +753,32 @@ def test_corrupted_chains_only_raise_our_errors(pki) -> None:
             )
         except VerificationError:
             pass
+
+
+def test_reissued_root_expired_copy_first(pki) -> None:
+    root_key = cached_key("reissued-root")
+    old = issue(
+        "Reissued",
+        key=root_key,
+        ca=True,
+        serial=1,
+        not_before=NOW - 20 * DAY,
+        not_after=NOW - 10 * DAY,
+    )
+    new = issue("Reissued", key=root_key, ca=True, serial=2)
+    leaf = issue("leaf", issuer=new)
+    assert verify(leaf, [], [old, new])[-1].dump() == new.der
+    assert (
+        verify(new, [], [old, new]) and verify(new, [], [old, new])[0].dump() == new.der
+    )
+
+
+def test_escaped_names_in_messages(pki) -> None:
+    root, _, _ = pki
+    leaf = issue(
+        x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, "a\nb")]),
+        issuer=root,
+        not_before=NOW - 3 * DAY,
+        not_after=NOW - DAY,
+    )
+    assert refused(leaf, [], [root]).startswith("certificate 'CN=a\\x0ab' expired at")
