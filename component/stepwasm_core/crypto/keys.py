@@ -258,6 +258,11 @@ class ECPublicKey(PublicKey):
             )
         except BadSignatureError:
             raise InvalidSignature("ecdsa signature does not verify") from None
+        except TypeError:
+            # python-ecdsa fails this way when u1*G + u2*Q is the point at
+            # infinity (it takes x of a point that has none): not a valid
+            # signature either.
+            raise InvalidSignature("ecdsa signature does not verify") from None
 
 
 class Ed25519PublicKey(PublicKey):
