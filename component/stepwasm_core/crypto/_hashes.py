@@ -7,12 +7,13 @@ the built-in names. The named constructors below exist in both worlds.
 from __future__ import annotations
 
 import hashlib
+import hmac
 from collections.abc import Callable
 from typing import Any
 
 from ..errors import CryptoError
 
-__all__ = ["DIGEST_INFO_PREFIX", "HASHES", "digest", "hash_constructor"]
+__all__ = ["DIGEST_INFO_PREFIX", "HASHES", "digest", "hash_constructor", "hmac_digest"]
 
 HASHES: dict[str, Callable[..., Any]] = {
     "sha1": hashlib.sha1,
@@ -44,3 +45,8 @@ def hash_constructor(name: str) -> Callable[..., Any]:
 def digest(name: str, data: bytes) -> bytes:
     """Hash ``data`` with the named SHA function."""
     return hash_constructor(name)(data).digest()
+
+
+def hmac_digest(name: str, key: bytes, data: bytes) -> bytes:
+    """HMAC (RFC 2104) of ``data`` under ``key`` with the named SHA function."""
+    return hmac.digest(key, data, hash_constructor(name))

@@ -27,7 +27,7 @@ from typing import Any
 
 from ..errors import CryptoError, DecryptionError, InputError, InvalidSignature
 from . import aesgcm, aeskw, base64url
-from ._hashes import HASHES
+from ._hashes import HASHES, hmac_digest
 from ._rsa import has_roca_fingerprint
 from .keys import PrivateKey, PublicKey, RSAPublicKey, public_key_from_jwk
 from .pbkdf2 import pbkdf2_hmac
@@ -70,7 +70,6 @@ JWS_ALGORITHMS = frozenset(_HMAC_JWS) | frozenset(_ASYMMETRIC_JWS)
 # A JWK "alg" member is only a label; "ES521" is a frequent misspelling of
 # ES512 (RFC 7520's examples carry it) and is read as such.
 _JWK_ALG_ALIASES = {"ES521": "ES512"}
-_EC_JWS_CURVE = {"ES256": "P-256", "ES384": "P-384", "ES512": "P-521"}
 
 _PBES2 = {
     "PBES2-HS256+A128KW": ("sha256", 16),
@@ -171,7 +170,7 @@ def sign_compact(
         _check_hmac_secret(alg, secret, CryptoError)
 
         def sign(data: bytes) -> bytes:
-            return hmac.digest(secret, data, HASHES[_HMAC_JWS[alg]])
+            return hmac_digest(_HMAC_JWS[alg], secret, data)
 
     else:
         raise TypeError("key must be a PrivateKey or an HMAC secret (bytes)")
@@ -207,7 +206,7 @@ def verify_compact(
             raise InvalidSignature(f"JWS algorithm {alg} cannot use an HMAC secret")
         secret = bytes(key)
         _check_hmac_secret(alg, secret, InvalidSignature)
-        expected = hmac.digest(secret, signing_input, HASHES[_HMAC_JWS[alg]])
+        expected = hmac_digest(_HMAC_JWS[alg], secret, signing_input)
         if not hmac.compare_digest(expected, signature):
             raise InvalidSignature("JWS signature does not verify")
     elif isinstance(key, PublicKey):
@@ -259,12 +258,13 @@ def verify_compact_jwk(
 
     From a set, the key is chosen by the header's ``kid`` (or is the only
     key). A set that repeats a ``kid`` or mixes secret and public keys is
-    refused. The key's ``use``, ``key_ops`` and ``alg`` must allow signature
-    verification; weak RSA keys (ROCA) are refused.
+    refused. The key's ``use`` and ``key_ops`` must allow verification and
+    its ``alg``, when present, must be the token's (RFC 8725 section 3.1:
+    one key, one algorithm). Weak RSA keys (ROCA) are refused.
     """
     header = _parse_jws(token)[0]
     chosen = _select_jwk(jwk, header)
-    key = _jws_key_from_jwk(chosen)
+    key = _jws_key_from_jwk(chosen, header["alg"])
     return verify_compact(token, key, algorithms=algorithms)
 
 
@@ -291,7 +291,7 @@ def _select_jwk(jwk: Any, header: dict[str, Any]) -> dict[str, Any]:
     return matches[0]
 
 
-def _jws_key_from_jwk(jwk: dict[str, Any]) -> PublicKey | bytes:
+def _jws_key_from_jwk(jwk: dict[str, Any], alg: str) -> PublicKey | bytes:
     use = jwk.get("use")
     if use is not None and use != "sig":
         raise InvalidSignature(f"JWK use {use!r} is not for signatures")
@@ -312,19 +312,10 @@ def _jws_key_from_jwk(jwk: dict[str, Any]) -> PublicKey | bytes:
         if isinstance(key, RSAPublicKey) and has_roca_fingerprint(key.n):
             raise InvalidSignature("RSA key has the ROCA weakness (CVE-2017-15361)")
 
-    alg = jwk.get("alg")
-    if alg is not None and not _jwk_alg_fits(_JWK_ALG_ALIASES.get(alg, alg), key):
-        raise InvalidSignature(f"JWK alg {alg!r} does not fit the key")
+    label = jwk.get("alg")
+    if label is not None and _JWK_ALG_ALIASES.get(label, label) != alg:
+        raise InvalidSignature(f"JWK alg {label!r} does not allow {alg}")
     return key
-
-
-def _jwk_alg_fits(alg: Any, key: PublicKey | bytes) -> bool:
-    """Whether a JWK's ``alg`` label names a JWS algorithm this key can do."""
-    if isinstance(key, bytes):
-        return alg in _HMAC_JWS
-    if _ASYMMETRIC_JWS.get(alg) != key.kty:
-        return False
-    return key.kty != "EC" or _EC_JWS_CURVE[alg] == key.curve
 
 
 # -- JWE -----------------------------------------------------------------------
