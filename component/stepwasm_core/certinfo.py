@@ -959,8 +959,17 @@ def inspect(
         blocks = parse_pem_blocks(data, source=source)
         if blocks and blocks[0][0] in CSR_LABELS:
             return _inspect_csr(parse_csr(data, source=source), format)
+        certificates = load_certificates(data, source=source)
+    else:
+        try:
+            certificates = load_certificates(data, source=source)
+        except InputError as not_a_certificate:
+            try:  # a DER file may hold a CSR instead
+                request = parse_csr(data, source=source)
+            except InputError:
+                raise not_a_certificate from None
+            return _inspect_csr(request, format)
 
-    certificates = load_certificates(data, source=source)
     if not bundle:
         certificates = certificates[:1]
     if format == "json":

@@ -887,3 +887,15 @@ def test_other_name_san_shows_type_and_inner_value() -> None:
     assert "                OtherName:Type: 1.3.6.1.5.5.7.8.3, Value: 0x0c026869\n" in (
         format_text(parsed(leaf))
     )
+
+
+def test_inspect_der_csr_and_der_garbage() -> None:
+    from stepwasm_core.crypto import keys
+    from stepwasm_core.csr import build_csr
+
+    der = build_csr(keys.generate_key("EC", "P-256"), "der.example", [])
+    assert inspect(der, source="r.der", format="short") == (
+        "X.509v3 Certificate Signing Request (ECDSA P-256)\n  Subject:     der.example\n"
+    )
+    with pytest.raises(InputError, match=r"^g\.der: not a certificate: "):
+        inspect(b"\x30\x03\x02\x01\x05", source="g.der")
