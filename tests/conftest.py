@@ -45,10 +45,11 @@ class Stepwasm:
 
     cwd: Path
     steppath: Path
+    component: Path = COMPONENT
 
     def __call__(self, *args: str, stdin: str = "", timeout: float = 120) -> Result:
         env = dict(os.environ, STEPPATH=str(self.steppath),
-                   STEPWASM_COMPONENT=str(COMPONENT))
+                   STEPWASM_COMPONENT=str(self.component))
         env["PYTHONPATH"] = os.pathsep.join(
             [str(REPO / "host"), env.get("PYTHONPATH", "")]
         )

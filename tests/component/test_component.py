@@ -1,0 +1,104 @@
+"""The built component under the wasmtime-py host: what is inside it, and its
+two exports (`wasi:cli/run` and `api`) working offline."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Iterator
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+
+from stepwasm_host import Client, InputError, RunResult
+from tests.conftest import REPO
+from tests.unit.fakes import FakeCA, pem
+
+pytestmark = pytest.mark.component
+
+CORE = REPO / "component" / "stepwasm_core"
+#: Third-party modules the core imports; they must be bundled.
+DEPENDENCIES = [
+    "asn1crypto.x509",
+    "asn1crypto.csr",
+    "ecdsa.keys",
+    "ecdsa.eddsa",
+    "rsa.core",
+    "tlslite.utils.python_aes",
+    "tlslite.utils.python_aesgcm",
+]
+
+
+def _core_modules() -> list[str]:
+    names = []
+    for path in sorted(CORE.rglob("*.py")):
+        parts = path.relative_to(CORE.parent).with_suffix("").parts
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        names.append(".".join(parts))
+    return names
+
+
+def test_every_core_module_is_loaded_inside_the_component(stepwasm):
+    """componentize-py bundles only what is imported at a module's top level;
+    a lazy import would fail only in the component. The component lists the
+    modules it holds after start-up."""
+    result = stepwasm("version", "--modules")
+    assert result.code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("stepwasm 0.1.0 (Python 3.14")
+    assert lines[0].endswith(", wasi)")
+    loaded = set(lines[1:])
+    expected = _core_modules() + DEPENDENCIES
+    assert len(expected) > 25
+    assert [m for m in expected if m not in loaded] == []
+
+
+def test_missing_component_is_one_clear_line(stepwasm, tmp_path):
+    gone = dataclasses.replace(stepwasm, component=tmp_path / "gone.wasm")
+    result = gone("version")
+    assert result.code == 1
+    assert result.error_line == (
+        f"stepwasm: component not found at {tmp_path / 'gone.wasm'}: run ./build.sh"
+    )
+
+
+@pytest.fixture
+def client(component_path, tmp_path) -> Iterator[Client]:
+    (tmp_path / "work").mkdir()
+    with Client(tmp_path / "step", tmp_path / "work", component=component_path) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def root() -> x509.Certificate:
+    return FakeCA().root
+
+
+def test_api_inspect_matches_cryptography(client, root):
+    described = json.loads(client.inspect(pem(root).encode(), "json"))
+    assert described["serial_number"] == str(root.serial_number)
+    assert described["subject"] == {"common_name": ["Fake Root"]}
+    assert described["fingerprint_sha256"].replace(":", "").lower() == (
+        root.fingerprint(hashes.SHA256()).hex()
+    )
+    short = client.inspect(pem(root).encode(), "short")
+    assert short.startswith("X.509v3 Root CA Certificate (ECDSA P-256)")
+
+
+def test_api_errors_are_typed(client):
+    with pytest.raises(InputError) as info:
+        client.inspect(b"not a certificate", "text")
+    assert "no PEM block" in str(info.value) or "not a certificate" in str(info.value)
+
+
+def test_api_run_captures_output(client):
+    result = client.run(["version"])
+    assert isinstance(result, RunResult)
+    assert result.exit_code == 0
+    assert result.stdout.startswith("stepwasm 0.1.0")
+    bad = client.run(["ca", "health"])
+    assert bad.exit_code == 1
+    assert bad.stdout == ""
+    assert "run ca bootstrap first" in bad.stderr
