@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .caclient import CAClient
-from .errors import BootstrapError, CertificateError, StorageError
+from .errors import BootstrapError, CertificateError, InputError, StorageError
 from .fingerprint import fingerprint, normalize_fingerprint
 from .pem import load_certificates, to_pem
 from .ports import PROFILE, Storage, Transport
@@ -33,7 +33,7 @@ def bootstrap(
     root_pem, response = client.root(expected, verify=False)
     try:
         root = load_certificates(root_pem.encode("utf-8"), source="the CA's root")[0]
-    except CertificateError as exc:
+    except (CertificateError, InputError) as exc:
         raise BootstrapError(f"the CA sent a bad root certificate: {exc}") from None
     root_der = root.dump()
     actual = fingerprint(root_der)
@@ -67,7 +67,7 @@ def _check_peer_chain(peer_chain: tuple[bytes, ...], root, host: str) -> None:
         certs = [load_certificates(der, source="the CA's TLS chain")[0]
                  for der in peer_chain]
         verify_chain(certs[0], certs[1:], [root], host=host, usage="server")
-    except CertificateError as exc:
+    except (CertificateError, InputError) as exc:
         raise BootstrapError(
             f"the CA's TLS certificate does not chain to the root: {exc}"
         ) from None

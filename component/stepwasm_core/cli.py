@@ -20,7 +20,7 @@ from .bootstrap import bootstrap
 from .caclient import CAClient
 from .crypto import keys
 from .errors import InputError, StepwasmError, StorageError
-from .fingerprint import fingerprint
+from .fingerprint import ENCODINGS, fingerprint, normalize_fingerprint
 from .issue import (
     Issued,
     check_token,
@@ -234,7 +234,7 @@ def build_parser(out: TextIO) -> argparse.ArgumentParser:
     p.add_argument("file")
     p.add_argument("--sha1", action="store_true")
     p.add_argument("--sha256", action="store_true")
-    p.add_argument("--format", default="hex", choices=["hex", "base64"])
+    p.add_argument("--format", default="hex", choices=list(ENCODINGS))
     p.add_argument("--bundle", action="store_true")
     p.set_defaults(run=cmd_fingerprint)
 
@@ -489,10 +489,10 @@ def cmd_revoke(ctx: Context, args) -> int:
 def cmd_root(ctx: Context, args) -> int:
     profile = _profile(ctx, args)
     client = _client(ctx, profile)
-    wanted = args.fingerprint or profile.fingerprint
+    wanted = normalize_fingerprint(args.fingerprint or profile.fingerprint)
     pem, _ = client.root(wanted)
     der = load_certificates(pem.encode(), source="the CA's root")[0].dump()
-    if fingerprint(der) != wanted.replace(":", "").lower():
+    if fingerprint(der) != wanted:
         raise InputError("the CA's root does not have the expected fingerprint")
     data = to_pem("CERTIFICATE", der)
     if args.root_file:
