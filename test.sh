@@ -5,7 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 ./build.sh
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+# The dev tools, and the core's own dependencies so its unit tests run natively.
+.venv/bin/python -m pip install --quiet --disable-pip-version-check \
+    -e ".[dev]" -r component/requirements.txt
 localca/build-step-ca.sh >/dev/null
 
 set +e
