@@ -19,7 +19,7 @@ import json
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 import ecdsa
 import rsa
@@ -397,6 +397,7 @@ class PrivateKey:
     kty: str = ""
     curve: str | None = None
     jws_alg: str = ""
+    _pem_label = "PRIVATE KEY"
 
     @property
     def size(self) -> int:
@@ -417,8 +418,6 @@ class PrivateKey:
     def to_pem(self) -> bytes:
         """PEM in step's encoding (``EC``/``RSA PRIVATE KEY``, ``PRIVATE KEY``)."""
         return asn1_pem.armor(self._pem_label, self.to_der())
-
-    _pem_label = "PRIVATE KEY"
 
     def to_jwk(self) -> dict[str, str]:
         """The private JWK (public members plus the private ones)."""
@@ -739,13 +738,18 @@ def _load_private_der(data: bytes) -> PrivateKey:
     raise InputError("private key is neither PEM nor DER (PKCS #8, SEC 1 or PKCS #1)")
 
 
-def _parse(spec: Any, der: bytes, what: str) -> Any:
-    """Load ``der`` as ``spec`` and force a full parse; ``InputError`` if bad."""
+def _parse(spec: Any, der: bytes, what: str, *, secret: bool = True) -> Any:
+    """Load ``der`` as ``spec`` and force a full parse; ``InputError`` if bad.
+
+    The parser's own message is only passed on for data that is not secret:
+    it may quote the values it choked on.
+    """
     try:
         value = spec.load(der, strict=True)
         value.native  # noqa: B018 - parsing is lazy; touch every field now
     except Exception as exc:  # noqa: BLE001 - asn1crypto raises many kinds on bad DER
-        raise InputError(f"{what} does not parse: {_short(exc)}") from None
+        reason = "malformed DER" if secret else _short(exc)
+        raise InputError(f"{what} does not parse: {reason}") from None
     return value
 
 
@@ -835,7 +839,7 @@ def load_public_key(data: bytes | str) -> PublicKey:
             raise InputError(f"public key PEM does not parse: {exc}") from None
         if label != "PUBLIC KEY":
             raise InputError(f"expected a PUBLIC KEY PEM block, not {label}")
-    info = _parse(asn1_keys.PublicKeyInfo, data, "public key")
+    info = _parse(asn1_keys.PublicKeyInfo, data, "public key", secret=False)
     algorithm = info["algorithm"]["algorithm"].native
     if algorithm == "ec":
         return _ec_point(
@@ -1092,7 +1096,9 @@ def _algorithm_name(algorithm: algos.SignedDigestAlgorithm) -> str:
     return algorithm["algorithm"].native
 
 
-def _refuse_x509(name: str, algorithm: algos.SignedDigestAlgorithm, key: str) -> None:
+def _refuse_x509(
+    name: str, algorithm: algos.SignedDigestAlgorithm, key: str
+) -> NoReturn:
     known = set(_ECDSA_X509) | set(_RSA_X509) | {"rsassa_pss", "ed25519"}
     if name in known:
         raise InvalidSignature(f"signature algorithm {name} does not fit {key}")
