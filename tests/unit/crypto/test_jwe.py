@@ -295,3 +295,36 @@ def test_encrypt_compact_refuses_bad_settings() -> None:
         CryptoError, match="unsupported JWE algorithm A128KW for a password"
     ):
         jose.encrypt_compact(b"x", PASSWORD, alg="A128KW")
+
+
+def _mutations(token: str) -> list[str]:
+    """Truncations, dropped and flipped characters, and swapped dots."""
+    out = [token[:i] for i in range(0, len(token), max(1, len(token) // 40))]
+    step = max(1, len(token) // 60)
+    for i in range(0, len(token), step):
+        out.append(token[:i] + token[i + 1 :])
+        flipped = "A" if token[i] != "A" else "B"
+        out.append(token[:i] + flipped + token[i + 1 :])
+    out += [token.replace(".", "..", 1), token + ".", "." + token, token.upper()]
+    return out
+
+
+def test_mangled_tokens_only_raise_our_errors(pbes2_token) -> None:
+    """Whatever is done to a token, the only exceptions are the core's own."""
+    key = keys.generate_key()
+    jws = jose.sign_compact({"kid": "k"}, {"sub": "x"}, key)
+    jwk = key.public_key().to_jwk()
+    for mangled in _mutations(pbes2_token):
+        try:
+            jose.decrypt_compact(mangled, PASSWORD)
+        except (CryptoError, InputError):
+            pass
+    for mangled in _mutations(jws):
+        for verify in (
+            lambda t: jose.verify_compact(t, key.public_key()),
+            lambda t: jose.verify_compact_jwk(t, jwk),
+        ):
+            try:
+                verify(mangled)
+            except (CryptoError, InputError):
+                pass

@@ -446,3 +446,21 @@ def test_rsa_signing_refuses_sha1(rsa_key) -> None:
         CryptoError, match="refusing to make an RSA signature with sha1"
     ):
         rsa_key.sign(DATA, "sha1")
+
+
+def test_mangled_key_files_only_raise_input_errors(our_key) -> None:
+    """Truncated or altered key files fail with InputError, nothing else."""
+    for blob in (
+        our_key.to_der(),
+        our_key.to_pkcs8_der(),
+        our_key.public_key().spki_der(),
+    ):
+        step = max(1, len(blob) // 50)
+        for i in range(0, len(blob), step):
+            altered = blob[:i] + bytes([blob[i] ^ 0x41]) + blob[i + 1 :]
+            for candidate in (blob[:i], altered):
+                for load in (keys.load_private_key, keys.load_public_key):
+                    try:
+                        load(candidate)
+                    except InputError:
+                        pass
