@@ -387,7 +387,9 @@ def _pbes2_kek(header: dict[str, Any], alg: str, password: bytes) -> bytes:
     if not isinstance(p2c, int) or isinstance(p2c, bool):
         raise DecryptionError("malformed JWE: p2c must be an integer")
     if not PBES2_MIN_ITERATIONS <= p2c <= PBES2_MAX_ITERATIONS:
-        raise DecryptionError(
+        # A policy refusal, not a decryption failure: CryptoError, so that a
+        # caller that reads DecryptionError as "wrong password" does not.
+        raise CryptoError(
             f"JWE p2c {p2c} is outside the accepted range "
             f"{PBES2_MIN_ITERATIONS}-{PBES2_MAX_ITERATIONS}"
         )
