@@ -15,7 +15,7 @@ import traceback
 from dataclasses import dataclass, field
 from typing import Callable, TextIO
 
-from . import certinfo
+from . import certcli, certinfo
 from .bootstrap import bootstrap
 from .caclient import CAClient
 from .crypto import keys
@@ -223,10 +223,14 @@ def build_parser(out: TextIO) -> argparse.ArgumentParser:
     cert_cmds.required = True
 
     p = cert_cmds.add_parser("inspect", help="print a certificate", out=out)
-    p.add_argument("file")
+    p.add_argument("file", help="a file, - for standard input, or https://host[:port]")
     p.add_argument("--short", action="store_true")
     p.add_argument("--format", default="text", choices=["text", "json", "pem"])
     p.add_argument("--bundle", action="store_true")
+    p.add_argument("--roots", default="",
+                   help="https:// only: verify the server's chain against these")
+    p.add_argument("--insecure", action="store_true",
+                   help="https:// only: do not verify the server's chain")
     p.set_defaults(run=cmd_inspect)
 
     p = cert_cmds.add_parser("fingerprint", help="a certificate's fingerprint",
@@ -237,6 +241,7 @@ def build_parser(out: TextIO) -> argparse.ArgumentParser:
     p.add_argument("--format", default="hex", choices=list(ENCODINGS))
     p.add_argument("--bundle", action="store_true")
     p.set_defaults(run=cmd_fingerprint)
+    certcli.add_commands(cert_cmds, top, out)
 
     p = top.add_parser("version", help="print the version", out=out)
     p.add_argument("--modules", action="store_true",
@@ -527,6 +532,11 @@ def _read_input(ctx: Context, path: str) -> bytes:
 
 
 def cmd_inspect(ctx: Context, args) -> int:
+    if args.file.lower().startswith(("https://", "http://")):
+        ctx.out(certcli.inspect_url(ctx, args))
+        return 0
+    if args.roots or args.insecure:
+        raise InputError("--roots and --insecure are for https:// addresses only")
     data = _read_input(ctx, args.file)
     fmt = "short" if args.short and args.format == "text" else args.format
     ctx.out(certinfo.inspect(data, source=args.file, format=fmt, bundle=args.bundle))

@@ -16,7 +16,7 @@ from asn1crypto import csr, keys, x509
 
 from .crypto.keys import verify_signature
 from .errors import InputError
-from .pem import ASN1_ERRORS, asn1_cause, parse_pem_blocks
+from .pem import ASN1_ERRORS, asn1_cause, check_input_size, parse_pem_blocks
 
 if TYPE_CHECKING:
     from .crypto.keys import PrivateKey
@@ -150,6 +150,7 @@ def build_csr(key: PrivateKey, subject_cn: str, sans: list[str]) -> bytes:
 
 def parse_csr(data: bytes, *, source: str = "input") -> csr.CertificationRequest:
     """Parse a CSR from PEM or DER completely, or raise InputError."""
+    check_input_size(data, source=source)
     if not data.strip():
         raise InputError(f"{source}: empty file")
     der = data

@@ -23,7 +23,9 @@ from .errors import InputError
 
 __all__ = [
     "ASN1_ERRORS",
+    "MAX_INPUT_BYTES",
     "asn1_cause",
+    "check_input_size",
     "load_certificates",
     "parse_certificate",
     "parse_pem_blocks",
@@ -43,6 +45,19 @@ ASN1_ERRORS = (
 _BEGIN = re.compile(rb"^-----BEGIN ([\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?)?-----$")
 _END = re.compile(rb"^-----END ([\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?)?-----$")
 _B64_LINE = 64
+
+#: The largest input taken as certificates, CSRs or keys. Real bundles are a
+#: few kilobytes; refusing early keeps a wrong file from costing seconds.
+MAX_INPUT_BYTES = 2 * 1024 * 1024
+
+
+def check_input_size(data: bytes, *, source: str) -> None:
+    """Refuse input too large to be a certificate file, in one line."""
+    if len(data) > MAX_INPUT_BYTES:
+        raise InputError(
+            f"{source}: {len(data)} bytes is too large to be a certificate "
+            f"(at most {MAX_INPUT_BYTES // (1024 * 1024)} MiB)"
+        )
 
 
 def asn1_cause(exc: BaseException) -> str:
@@ -119,6 +134,7 @@ def to_pem(label: str, der: bytes) -> bytes:
 
 def load_certificates(data: bytes, *, source: str) -> list[x509.Certificate]:
     """Parse every certificate in a PEM or DER file; `source` names the file."""
+    check_input_size(data, source=source)
     if not data.strip():
         raise InputError(f"{source}: empty file")
 

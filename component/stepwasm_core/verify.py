@@ -9,9 +9,10 @@ loops, and gives up after a fixed number of certificates and signature checks.
 
 Checked: every signature on the path, validity at the given time, CA basic
 constraints and pathLen on issuers, keyCertSign when an issuer has a key usage,
-name constraints, unknown critical extensions, and for the leaf the extended
-key usage and the host name (DNS with one left-most wildcard label, IP
-addresses by value; never the subject's common name).
+name constraints, unknown critical extensions, the extended key usage of
+every certificate that has one, and for the leaf the host name (DNS with one
+left-most wildcard label, IP addresses by value; never the subject's common
+name).
 """
 
 from __future__ import annotations
@@ -51,8 +52,14 @@ MAX_CHAIN_LENGTH = 10
 MAX_SIGNATURE_CHECKS = 100
 #: Intermediates one call accepts as input.
 MAX_INTERMEDIATES = 100
+#: Name-against-constraint comparisons one issuer may cost (a chain with
+#: thousands of names and constraints is refused, not ground through).
+MAX_NAME_CONSTRAINT_CHECKS = 65536
+#: The smallest RSA modulus accepted anywhere on a path, trust anchor included.
+MIN_RSA_BITS = 2048
 
-#: `usage` values and the extended key usage each requires of the leaf.
+#: `usage` names and the extended key usage each requires; any dotted OID is
+#: accepted as well.
 USAGES = {"server": "1.3.6.1.5.5.7.3.1", "client": "1.3.6.1.5.5.7.3.2"}
 _ANY_EXTENDED_KEY_USAGE = "2.5.29.37.0"
 
@@ -177,6 +184,77 @@ def _validity_problem(node: _Node, at: datetime.datetime) -> str | None:
     return None
 
 
+def _profile_problem(node: _Node, *, leaf: bool) -> str | None:
+    """RFC 5280 rules on one certificate that Go leaves out but limbo checks."""
+    for oid, name in (("2.5.29.35", "authority"), ("2.5.29.14", "subject")):
+        extension = node.extensions.get(oid)
+        if extension is not None and extension["critical"].native:
+            # RFC 5280 sections 4.2.1.1 and 4.2.1.2: MUST be non-critical.
+            return f"certificate {node.label} marks its {name} key identifier critical"
+    key = node.cert["tbs_certificate"]["subject_public_key_info"]
+    if key["algorithm"]["algorithm"].native == "rsa":
+        bits = key["public_key"].parsed["modulus"].native.bit_length()
+        if bits < MIN_RSA_BITS:
+            return f"certificate {node.label} has a weak {bits}-bit RSA key"
+    subject_empty = not node.cert["tbs_certificate"]["subject"].chosen
+    san = node.extensions.get(_OID_SUBJECT_ALT_NAME)
+    if subject_empty and san is not None and not san["critical"].native:
+        # RFC 5280 section 4.2.1.6.
+        return (
+            f"certificate {node.label} has an empty subject and a non-critical "
+            "subject alternative name"
+        )
+    if not subject_empty and san is not None and san["critical"].native and leaf:
+        # CA/Browser Forum BR 7.1.2.7.12: critical only with an empty subject.
+        return (
+            f"certificate {node.label} marks its subject alternative name "
+            "critical though it has a subject"
+        )
+    aki = node.parsed("2.5.29.35")
+    if aki is not None and aki["key_identifier"].native is None:
+        # RFC 5280 section 4.2.1.1: the key identifier field MUST be there.
+        return f"certificate {node.label} has an authority key identifier without keyIdentifier"
+    # TODO: RFC 5280 section 4.2.1.1 also wants an authority key identifier in
+    # every certificate that is not self-signed; Go does not insist and private
+    # PKIs often leave it out, so a leaf without one is still accepted.
+    if not leaf:
+        if subject_empty:
+            return f"CA certificate {node.label} has an empty subject"
+        return None
+    constraints = node.parsed(_OID_BASIC_CONSTRAINTS)
+    if constraints is not None and constraints["ca"].native:
+        return f"certificate {node.label} is a CA (CA:TRUE), not an end entity"
+    key_usage = node.parsed(_OID_KEY_USAGE)
+    if key_usage is not None and "key_cert_sign" in key_usage.native:
+        return (
+            f"certificate {node.label} is not a CA but its key usage has "
+            "Certificate Sign"
+        )
+    if _OID_NAME_CONSTRAINTS in node.extensions:
+        # RFC 5280 section 4.2.1.10: only in CA certificates.
+        return f"certificate {node.label} is not a CA but has name constraints"
+    for general_name in _san_names(node):
+        if general_name.name == "dns_name":
+            text = ia5_text(general_name.chosen)
+            if not _valid_dns_name(text, wildcard=True):
+                return f"certificate {node.label} has a malformed DNS name {text!r}"
+    return None
+
+
+def _valid_dns_name(text: str, *, wildcard: bool) -> bool:
+    # RFC 1034 section 3.5 preferred syntax (digits may lead, RFC 1123); a
+    # SAN may start with one "*." label (RFC 6125 section 6.4.3).
+    name = text[2:] if wildcard and text.startswith("*.") else text
+    labels = name.removesuffix(".").split(".")
+    return bool(name) and len(name) <= 253 and all(
+        0 < len(label) <= 63
+        and label[0] != "-"
+        and label[-1] != "-"
+        and all(c.isascii() and (c.isalnum() or c == "-") for c in label)
+        for label in labels
+    )
+
+
 def _critical_problem(node: _Node) -> str | None:
     for oid, extension in node.extensions.items():
         if extension["critical"].native and oid not in _HANDLED_CRITICAL:
@@ -260,11 +338,22 @@ def _usage_problem(node: _Node, required: str) -> str | None:
     oids = [purpose.dotted for purpose in purposes]
     if required in oids or _ANY_EXTENDED_KEY_USAGE in oids:
         return None
-    wanted = EXT_KEY_USAGES[required][0].lower()
+    wanted = EXT_KEY_USAGES.get(required, (required, ""))[0].lower()
     present = ", ".join(EXT_KEY_USAGES.get(oid, (oid, ""))[0] for oid in oids)
     return (
         f"certificate {node.label} is not valid for {wanted} "
         f"(extended key usage: {present})"
+    )
+
+
+def _usage_oid(usage: str) -> str:
+    if usage in USAGES:
+        return USAGES[usage]
+    parts = usage.split(".")
+    if len(parts) >= 2 and all(part.isdigit() for part in parts):
+        return usage
+    raise InputError(
+        f"usage '{usage}' is not one of {', '.join(USAGES)} or a dotted OID"
     )
 
 
@@ -300,7 +389,16 @@ def _issuer_problem(issuer: _Node, path: list[_Node]) -> str | None:
                 f"below it (pathlen), the chain has {below}"
             )
 
-    problem = _critical_problem(issuer)
+    if (
+        issuer.anchor
+        and constraints is not None
+        and version == "v3"
+        and not issuer.extensions[_OID_BASIC_CONSTRAINTS]["critical"].native
+    ):
+        # RFC 5280 section 4.2.1.9: a CA MUST mark basic constraints critical.
+        return f"certificate {issuer.label} has non-critical basic constraints"
+
+    problem = _critical_problem(issuer) or _profile_problem(issuer, leaf=False)
     if problem:
         return problem
     constraints_ext = issuer.parsed(_OID_NAME_CONSTRAINTS)
@@ -327,6 +425,8 @@ def _name_constraints_problem(
         "permitted": {},
         "excluded": {},
     }
+    unsupported: set[str] = set()
+    count = 0
     for key, field_name in (
         ("permitted", "permitted_subtrees"),
         ("excluded", "excluded_subtrees"),
@@ -334,20 +434,45 @@ def _name_constraints_problem(
         if isinstance(constraints[field_name], core.Void):
             continue
         for subtree in constraints[field_name]:
+            count += 1
             base = subtree["base"]
             if base.name not in _NAME_KINDS:
+                unsupported.add(base.name)
+                continue
+            if base.name == "dns_name" and not _valid_dns_name(
+                ia5_text(base.chosen).lower(), wildcard=False
+            ) and ia5_text(base.chosen) != "":
                 return (
-                    f"certificate {issuer.label} has a name constraint of "
-                    f"unsupported type {base.name}"
+                    f"certificate {issuer.label} has a malformed DNS name "
+                    f"constraint {ia5_text(base.chosen)!r}"
                 )
             subtrees[key].setdefault(base.name, []).append(base.chosen)
+    if count == 0:
+        # RFC 5280 section 4.2.1.10: at least one subtree MUST be present.
+        return f"certificate {issuer.label} has empty name constraints"
+    names_on_path = sum(len(_constrained_names(node)) for node in path)
+    if names_on_path * count > MAX_NAME_CONSTRAINT_CHECKS:
+        return (
+            f"certificate {issuer.label} has {count} name constraints for "
+            f"{names_on_path} names: too many to check"
+        )
 
     for index, node in enumerate(path):
         if index > 0 and node.self_issued:
             continue  # RFC 5280 section 6.1.3 (b)
+        for general_name in _san_names(node):
+            if general_name.name in unsupported:
+                # TODO: otherName and other constraint kinds are not matched;
+                # a name of such a kind under such constraints is refused.
+                return (
+                    f"certificate {issuer.label} has a name constraint of "
+                    f"unsupported type {general_name.name}"
+                )
         for kind, value, text in _constrained_names(node):
             for excluded in subtrees["excluded"].get(kind, []):
-                if _name_within(kind, value, excluded):
+                if _name_within(kind, value, excluded) or _wildcard_overlaps(
+                    kind, value, excluded
+                ):
                     return (
                         f"name '{text}' of certificate {node.label} is excluded "
                         f"by the name constraints of {issuer.label}"
@@ -414,6 +539,15 @@ def _name_within(kind: str, value: object, constraint: core.Asn1Value) -> bool:
     return host.endswith(text) if text.startswith(".") else host == text
 
 
+def _wildcard_overlaps(kind: str, value: object, constraint: core.Asn1Value) -> bool:
+    """Whether a wildcard DNS name could stand for a name in `constraint`."""
+    if kind != "dns_name" or not isinstance(value, str) or not value.startswith("*."):
+        return False
+    suffix = value[2:].lower().rstrip(".")
+    text = ia5_text(constraint).lower().rstrip(".")
+    return text.partition(".")[2] == suffix
+
+
 def _dns_within(name: str, constraint: str) -> bool:
     if not constraint:
         return True
@@ -429,10 +563,15 @@ class _Search:
     """One depth-first search for a path, with its budget and its failures."""
 
     def __init__(
-        self, nodes: list[_Node], at: datetime.datetime, max_length: int
+        self,
+        nodes: list[_Node],
+        at: datetime.datetime,
+        max_length: int,
+        usage_oid: str | None = None,
     ) -> None:
         self.at = at
         self.max_length = max_length
+        self.usage_oid = usage_oid
         self.by_subject: dict[str, list[_Node]] = {}
         for node in nodes:
             self.by_subject.setdefault(node.subject, []).append(node)
@@ -482,6 +621,10 @@ class _Search:
             problem = self.signature_problem(child, issuer)
             problem = problem or _validity_problem(issuer, self.at)
             problem = problem or _issuer_problem(issuer, path)
+            # As Go: an issuer's extended key usage, when present, must allow
+            # the usage asked of the leaf.
+            if not problem and self.usage_oid is not None:
+                problem = _usage_problem(issuer, self.usage_oid)
             if problem:
                 self.fail(depth, problem)
                 continue
@@ -556,10 +699,11 @@ def verify_chain(
 
     `at` defaults to now (a naive datetime is taken as UTC); `host` is a DNS
     name or an IP address to find among the leaf's SANs; `usage` is "server",
-    "client" or None for no extended key usage check.
+    "client", a dotted extended key usage OID, or None for no extended key
+    usage check. The usage is asked of every certificate on the path that has
+    an extended key usage extension, as Go does.
     """
-    if usage is not None and usage not in USAGES:
-        raise InputError(f"usage '{usage}' is not one of {', '.join(USAGES)}")
+    usage_oid = None if usage is None else _usage_oid(usage)
     if host is not None and not host.strip():
         raise InputError("host name to verify is empty")
     if not roots:
@@ -569,17 +713,20 @@ def verify_chain(
             f"too many intermediate certificates ({len(intermediates)}), "
             f"at most {MAX_INTERMEDIATES} are considered"
         )
-    moment = _as_utc(at)
+    # RFC 5280 validity has whole seconds: compare at that granularity.
+    moment = _as_utc(at).replace(microsecond=0)
 
     anchors = _unique_nodes(roots, anchor=True)
     anchor_identities = {node.identity for node in anchors}
     leaf_node = _Node(leaf)
 
     problem = _validity_problem(leaf_node, moment) or _critical_problem(leaf_node)
+    if not problem and leaf_node.identity not in anchor_identities:
+        problem = _profile_problem(leaf_node, leaf=True)
     if not problem and host is not None:
         problem = _host_problem(leaf_node, host)
-    if not problem and usage is not None:
-        problem = _usage_problem(leaf_node, USAGES[usage])
+    if not problem and usage_oid is not None:
+        problem = _usage_problem(leaf_node, usage_oid)
     if problem:
         raise VerificationError(problem)
 
@@ -593,7 +740,7 @@ def verify_chain(
         for node in _unique_nodes(intermediates, anchor=False, skip={leaf.dump()})
         if node.identity not in anchor_identities  # a copy of a root is the root
     ]
-    search = _Search(nodes, moment, max_length)
+    search = _Search(nodes, moment, max_length, usage_oid)
     path = search.extend([leaf_node])
     if path is None:
         raise VerificationError(search.best_failure())

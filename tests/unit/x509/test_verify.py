@@ -702,10 +702,20 @@ def test_name_constraints(pki, permitted, excluded, sans, subject, problem) -> N
 
 
 def test_unsupported_name_constraint_type(pki) -> None:
+    # A kind of constraint we cannot match binds nothing when no name of that
+    # kind is on the path (as Go; x509-limbo nc-forbids-othername-noop) and
+    # refuses the chain when one is.
     root, _, _ = pki
     inter = constrained(root, [x509.RegisteredID(x509.ObjectIdentifier("1.2.3"))])
-    leaf = issue("a", issuer=inter)
-    assert refused(leaf, [inter], [root]) == (
+    plain = issue("a", issuer=inter, sans=["DNS:a.example"])
+    assert len(verify(plain, [inter], [root], host="a.example")) == 3
+    named = issue(
+        "b",
+        issuer=inter,
+        extensions=[(x509.SubjectAlternativeName(
+            [x509.RegisteredID(x509.ObjectIdentifier("1.2.3.4"))]), False)],
+    )
+    assert refused(named, [inter], [root]) == (
         "certificate 'CN=Constrained' has a name constraint of unsupported type "
         "registered_id"
     )
