@@ -26,7 +26,9 @@ class Result:
         """The one line a failed command printed, checked to be one line."""
         assert self.code != 0, f"expected a failure, got: {self.stdout}"
         # Progress lines ("✔ Provisioner: ...") may come before the error.
-        lines = [ln for ln in self.stderr.strip().splitlines() if not ln.startswith("✔")]
+        lines = [
+            ln for ln in self.stderr.strip().splitlines() if not ln.startswith("✔")
+        ]
         assert len(lines) == 1, f"expected one error line, got:\n{self.stderr}"
         return lines[0]
 
@@ -48,14 +50,23 @@ class Stepwasm:
     component: Path = COMPONENT
 
     def __call__(self, *args: str, stdin: str = "", timeout: float = 120) -> Result:
-        env = dict(os.environ, STEPPATH=str(self.steppath),
-                   STEPWASM_COMPONENT=str(self.component))
+        env = dict(
+            os.environ,
+            STEPPATH=str(self.steppath),
+            STEPWASM_COMPONENT=str(self.component),
+        )
         env["PYTHONPATH"] = os.pathsep.join(
             [str(REPO / "host"), env.get("PYTHONPATH", "")]
         )
         proc = subprocess.run(
-            _command() + list(args), cwd=self.cwd, env=env, input=stdin,
-            capture_output=True, text=True, timeout=timeout,
+            _command() + list(args),
+            cwd=self.cwd,
+            env=env,
+            input=stdin,
+            capture_output=True,
+            check=False,
+            text=True,
+            timeout=timeout,
         )
         return Result(proc.returncode, proc.stdout, proc.stderr)
 

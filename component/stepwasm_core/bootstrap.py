@@ -64,8 +64,9 @@ def _check_peer_chain(peer_chain: tuple[bytes, ...], root, host: str) -> None:
             "cannot check that the CA holds this root"
         )
     try:
-        certs = [load_certificates(der, source="the CA's TLS chain")[0]
-                 for der in peer_chain]
+        certs = [
+            load_certificates(der, source="the CA's TLS chain")[0] for der in peer_chain
+        ]
         verify_chain(certs[0], certs[1:], [root], host=host, usage="server")
     except (CertificateError, InputError) as exc:
         raise BootstrapError(

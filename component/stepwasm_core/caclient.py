@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import email.utils
 import json
 import logging
+import time
+from collections.abc import Callable
 from urllib.parse import quote, urlsplit
 
 from .errors import CAError, InputError, TransportError
 from .ports import Request, Response, TlsConfig, Transport
 from .wire import ProvisionerPage, RevokeRequest, SignRequest, SignResponse
 
-__all__ = ["CAClient", "normalize_ca_url"]
+__all__ = ["MAX_CLOCK_SKEW", "CAClient", "clock_skew_warning", "normalize_ca_url"]
 
 logger = logging.getLogger(__name__)
 
 _USER_AGENT = "stepwasm/0.1"
+
+#: Tokens have one minute of leeway; warn well before a skew breaks them.
+MAX_CLOCK_SKEW = 30.0
 
 
 def normalize_ca_url(ca_url: str) -> str:
@@ -32,6 +38,29 @@ def normalize_ca_url(ca_url: str) -> str:
     if parts.query or parts.fragment:
         raise InputError(f"--ca-url {ca_url!r}: no query or fragment allowed")
     return url
+
+
+def clock_skew_warning(skew: float) -> str:
+    """The line to show when the CA's clock and ours differ by `skew` seconds."""
+    side = "ahead of" if skew > 0 else "behind"
+    return (
+        f"warning: the CA's clock is {abs(skew):.0f} s {side} this machine's; "
+        "tokens allow one minute of skew: check the time sync on both"
+    )
+
+
+def _server_time(response: Response) -> float | None:
+    """The CA's `Date` header as Unix seconds, if it has a valid one."""
+    value = response.header("Date")
+    if not value:
+        return None
+    try:
+        moment = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if moment.tzinfo is None:
+        return None
+    return moment.timestamp()
 
 
 def _error_message(body: bytes) -> tuple[str, str]:
@@ -57,11 +86,19 @@ class CAClient:
         roots: list[bytes],
         *,
         timeout_ms: int = 30_000,
+        clock: Callable[[], float] = time.time,
+        on_warning: Callable[[str], None] | None = None,
     ) -> None:
         self.transport = transport
         self.ca_url = normalize_ca_url(ca_url)
         self.roots = tuple(roots)
         self.timeout_ms = timeout_ms
+        self.clock = clock
+        #: Called once with a warning line when the clocks differ too much.
+        self.on_warning = on_warning
+        #: The CA's clock minus ours (seconds) at the last answer with a Date.
+        self.clock_skew: float | None = None
+        self.warnings: list[str] = []
 
     @property
     def host(self) -> str:
@@ -102,13 +139,27 @@ class CAClient:
             exc.method, exc.url = method, url
             raise
         logger.info("%s %s %d", method, url, response.status)
+        self._check_clock(response)
 
         if response.status not in expect:
             message, request_id = _error_message(response.body)
-            raise CAError(
-                response.status, message, url=url, request_id=request_id
-            )
+            raise CAError(response.status, message, url=url, request_id=request_id)
         return response
+
+    def _check_clock(self, response: Response) -> None:
+        """Compare the CA's Date header with our clock; warn once if far off."""
+        server = _server_time(response)
+        if server is None:
+            return
+        self.clock_skew = server - self.clock()
+        if abs(self.clock_skew) > MAX_CLOCK_SKEW and not self.warnings:
+            line = clock_skew_warning(self.clock_skew)
+            self.warnings.append(line)
+            # DEBUG only: the caller shows the line (no handler is set up in
+            # the component, and WARNING would reach stderr a second time).
+            logger.debug("%s", line)
+            if self.on_warning is not None:
+                self.on_warning(line)
 
     def json(self, response: Response) -> object:
         try:

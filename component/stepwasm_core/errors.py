@@ -10,7 +10,8 @@ StepwasmError
 │   ├── InvalidSignature
 │   └── DecryptionError wrong password, corrupt JWE
 ├── CertificateError    a certificate or CSR that does not parse or fit
-│   └── VerificationError   a chain that does not verify
+│   ├── VerificationError   a chain that does not verify
+│   └── ExpiredError        expired, and the CA will not renew it
 ├── BootstrapError      fingerprint mismatch, untrusted peer chain
 └── TokenError          a token that cannot be made or read
 
@@ -27,6 +28,7 @@ __all__ = [
     "ConfigError",
     "CryptoError",
     "DecryptionError",
+    "ExpiredError",
     "InputError",
     "InvalidSignature",
     "StepwasmError",
@@ -63,8 +65,9 @@ class StorageError(StepwasmError):
 class TransportError(StepwasmError):
     kind = "transport"
 
-    def __init__(self, message: str, *, method: str = "", url: str = "",
-                 cause: str = "") -> None:
+    def __init__(
+        self, message: str, *, method: str = "", url: str = "", cause: str = ""
+    ) -> None:
         super().__init__(message)
         self.method = method
         self.url = url
@@ -76,8 +79,9 @@ class CAError(StepwasmError):
 
     kind = "ca"
 
-    def __init__(self, status: int, message: str, *, url: str = "",
-                 request_id: str = "") -> None:
+    def __init__(
+        self, status: int, message: str, *, url: str = "", request_id: str = ""
+    ) -> None:
         text = f"the CA answered {status}"
         if message:
             text += f": {message}"
@@ -106,6 +110,12 @@ class CertificateError(StepwasmError):
 
 class VerificationError(CertificateError):
     pass
+
+
+class ExpiredError(CertificateError):
+    """The certificate has expired and the CA refuses to renew it."""
+
+    kind = "expired"
 
 
 class BootstrapError(StepwasmError):

@@ -9,15 +9,20 @@ from asn1crypto import x509
 
 from .caclient import CAClient
 from .crypto import keys
-from .errors import CertificateError, InputError, TokenError
+from .csr import build_csr
+from .errors import CAError, CertificateError, ExpiredError, InputError, TokenError
 from .pem import load_certificates, to_pem
 from .ports import TlsConfig
 from .profile import Profile
-from .provisioner import decrypt_provisioner_key, find_jwk_provisioner, list_provisioners
+from .provisioner import (
+    decrypt_provisioner_key,
+    find_jwk_provisioner,
+    list_provisioners,
+)
 from .token import make_provisioner_token, make_renew_token, read_claims
+from .validity import format_time
 from .verify import verify_chain
 from .wire import Provisioner, RevokeRequest, SignRequest, SignResponse
-from .csr import build_csr
 
 __all__ = [
     "Issued",
@@ -85,8 +90,9 @@ def key_matches(cert: x509.Certificate, key: keys.PrivateKey) -> bool:
 
 def _checked(response: SignResponse, key: keys.PrivateKey, profile: Profile) -> Issued:
     """The CA's answer as certificates, checked against our key and root."""
-    pems = "".join(pem if pem.endswith("\n") else pem + "\n"
-                   for pem in response.chain_pems)
+    pems = "".join(
+        pem if pem.endswith("\n") else pem + "\n" for pem in response.chain_pems
+    )
     chain = load_certificates(pems.encode("utf-8"), source="the CA's answer")
     if not key_matches(chain[0], key):
         raise CertificateError("the CA returned a certificate for another key")
@@ -200,15 +206,13 @@ def renew_certificate(
     """Renew `chain[0]` keeping `key`: over mTLS, or with a renew token.
 
     An expired certificate cannot be shown in a TLS handshake, so it always
-    takes the token path (the CA must allow renewal after expiry).
+    takes the token path; when the CA refuses it, ExpiredError says what the
+    CA's administrator can allow.
     """
     if not key_matches(chain[0], key):
         raise InputError("the private key does not match the certificate")
-    use_mtls = (
-        mtls
-        and client.transport.supports_client_certificates()
-        and not is_expired(chain[0], time.time())
-    )
+    expired = is_expired(chain[0], time.time())
+    use_mtls = mtls and client.transport.supports_client_certificates() and not expired
     ders = tuple(c.dump() for c in chain)
     if use_mtls:
         tls = TlsConfig(
@@ -222,8 +226,23 @@ def renew_certificate(
             subject=common_name(chain[0]),
             audience=client.url("/1.0/renew"),
         )
-        response = client.renew(headers=(("Authorization", "Bearer " + token),))
+        try:
+            response = client.renew(headers=(("Authorization", "Bearer " + token),))
+        except CAError as exc:
+            if expired and exc.status in (401, 403):
+                raise _expired_error(chain[0], exc) from None
+            raise
     return _checked(response, key, profile)
+
+
+def _expired_error(cert: x509.Certificate, exc: CAError) -> ExpiredError:
+    not_after = cert["tbs_certificate"]["validity"]["not_after"].native.timestamp()
+    return ExpiredError(
+        f"the certificate expired at {format_time(not_after)} and the CA refused "
+        f"to renew it (HTTP {exc.status}): its administrator can allow renewal after "
+        'expiry with "allowRenewalAfterExpiry": true in the provisioner\'s claims; '
+        "otherwise get a new certificate with ca certificate"
+    )
 
 
 def revoke_certificate(
@@ -250,6 +269,7 @@ def revoke_certificate(
             client_chain=tuple(c.dump() for c in chain),
             client_key=key.to_pkcs8_der(),
         )
-    request = RevokeRequest(serial=serial, reason_code=reason_code, reason=reason,
-                            ott=token)
+    request = RevokeRequest(
+        serial=serial, reason_code=reason_code, reason=reason, ott=token
+    )
     client.revoke(request, tls=tls)

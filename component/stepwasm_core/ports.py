@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 __all__ = [
-    "PROFILE",
     "FILES",
+    "PROFILE",
     "Request",
     "Response",
     "Storage",

@@ -48,11 +48,15 @@ def find_jwk_provisioner(
             raise InputError(f"provisioner {name!r} has no key with kid {kid!r}")
     if len(jwk) > 1:
         kids = ", ".join(p.kid for p in jwk)
-        raise InputError(f"provisioner {name!r} has several keys; pick one with --kid ({kids})")
+        raise InputError(
+            f"provisioner {name!r} has several keys; pick one with --kid ({kids})"
+        )
     return jwk[0]
 
 
-def decrypt_provisioner_key(provisioner: Provisioner, password: bytes) -> keys.PrivateKey:
+def decrypt_provisioner_key(
+    provisioner: Provisioner, password: bytes
+) -> keys.PrivateKey:
     """Decrypt the provisioner's `encryptedKey` (a compact JWE) with `password`."""
     if not provisioner.encrypted_key:
         raise TokenError(

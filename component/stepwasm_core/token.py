@@ -150,4 +150,6 @@ def read_claims(token: str) -> TokenClaims:
     parts = token.strip().split(".")
     if len(parts) != 3 or not all(parts):
         raise TokenError("malformed token: expected three dot-separated parts")
-    return TokenClaims(_b64url_json(parts[0], "header"), _b64url_json(parts[1], "payload"))
+    return TokenClaims(
+        _b64url_json(parts[0], "header"), _b64url_json(parts[1], "payload")
+    )

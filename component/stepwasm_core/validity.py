@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from .errors import InputError
 
@@ -73,5 +73,5 @@ def parse_time_or_duration(text: str, now: float, flag: str) -> int:
 
 def format_time(seconds: float) -> str:
     """Unix seconds as RFC 3339 UTC, as step prints times."""
-    moment = datetime.fromtimestamp(int(seconds), tz=timezone.utc)
+    moment = datetime.fromtimestamp(int(seconds), tz=UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")

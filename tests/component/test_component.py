@@ -10,8 +10,8 @@ from collections.abc import Iterator
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
-
 from stepwasm_host import Client, InputError, RunResult
+
 from tests.conftest import REPO
 from tests.unit.fakes import FakeCA, pem
 
@@ -25,8 +25,6 @@ DEPENDENCIES = [
     "ecdsa.keys",
     "ecdsa.eddsa",
     "rsa.core",
-    "tlslite.utils.python_aes",
-    "tlslite.utils.python_aesgcm",
 ]
 
 

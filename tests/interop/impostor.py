@@ -22,7 +22,7 @@ from cryptography.x509.oid import NameOID
 def _self_signed(directory: Path) -> tuple[Path, Path]:
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "impostor")])
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     loopback = x509.IPAddress(ipaddress.ip_address("127.0.0.1"))
     cert = (
         x509.CertificateBuilder()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-
 from stepwasm_host import CAError, Client, InputError, KeySpec
 
 pytestmark = pytest.mark.interop

@@ -20,8 +20,14 @@ def _files(root) -> set[str]:
 
 @pytest.fixture
 def booted(stepwasm, ca):
-    result = stepwasm("ca", "bootstrap", "--ca-url", ca.ca_url,
-                      "--fingerprint", ca.pki.root_fingerprint)
+    result = stepwasm(
+        "ca",
+        "bootstrap",
+        "--ca-url",
+        ca.ca_url,
+        "--fingerprint",
+        ca.pki.root_fingerprint,
+    )
     assert result.code == 0, result.stderr
     shutil.copy(ca.pki.provisioner_password_file, stepwasm.cwd / "pass.txt")
     return stepwasm
@@ -36,15 +42,17 @@ def _assert_nothing_written(stepwasm, before: set[str]) -> None:
 
 
 def test_wrong_fingerprint(stepwasm, ca):
-    result = stepwasm("ca", "bootstrap", "--ca-url", ca.ca_url,
-                      "--fingerprint", "0" * 64)
+    result = stepwasm(
+        "ca", "bootstrap", "--ca-url", ca.ca_url, "--fingerprint", "0" * 64
+    )
     assert "404" in result.error_line
     assert not stepwasm.steppath.exists() or not _files(stepwasm.steppath)
 
 
 def test_fingerprint_that_is_not_hex(stepwasm, ca):
-    result = stepwasm("ca", "bootstrap", "--ca-url", ca.ca_url,
-                      "--fingerprint", "not-a-fingerprint")
+    result = stepwasm(
+        "ca", "bootstrap", "--ca-url", ca.ca_url, "--fingerprint", "not-a-fingerprint"
+    )
     assert "fingerprint" in result.error_line
     assert not _files(stepwasm.steppath)
 
@@ -52,8 +60,9 @@ def test_fingerprint_that_is_not_hex(stepwasm, ca):
 def test_wrong_password(booted):
     (booted.cwd / "wrong.txt").write_text("not-the-password\n")
     before = _files(booted.cwd)
-    result = _certificate(booted, "--provisioner", "Admin JWK",
-                          "--password-file", "wrong.txt")
+    result = _certificate(
+        booted, "--provisioner", "Admin JWK", "--password-file", "wrong.txt"
+    )
     assert "wrong password" in result.error_line
     assert "not-the-password" not in result.stderr
     _assert_nothing_written(booted, before)
@@ -61,8 +70,9 @@ def test_wrong_password(booted):
 
 def test_unknown_provisioner(booted):
     before = _files(booted.cwd)
-    result = _certificate(booted, "--provisioner", "Nobody",
-                          "--password-file", "pass.txt")
+    result = _certificate(
+        booted, "--provisioner", "Nobody", "--password-file", "pass.txt"
+    )
     assert "provisioner 'Nobody' not found" in result.error_line
     assert "'Admin JWK'" in result.error_line
     _assert_nothing_written(booted, before)
@@ -76,10 +86,19 @@ def test_malformed_token(booted):
 
 
 def test_token_with_a_bad_signature_is_refused_by_the_ca(booted, ca):
-    token = booted("ca", "token", "bad.internal", "--provisioner", "Admin JWK",
-                   "--password-file", "pass.txt").stdout.strip()
+    token = booted(
+        "ca",
+        "token",
+        "bad.internal",
+        "--provisioner",
+        "Admin JWK",
+        "--password-file",
+        "pass.txt",
+    ).stdout.strip()
     head, body, sig = token.split(".")
-    forged = ".".join([head, body, sig[:-4] + ("AAAA" if sig[-4:] != "AAAA" else "BBBB")])
+    forged = ".".join(
+        [head, body, sig[:-4] + ("AAAA" if sig[-4:] != "AAAA" else "BBBB")]
+    )
     before = _files(booted.cwd)
     result = _certificate(booted, "--token", forged)
     assert "401" in result.error_line
@@ -87,9 +106,19 @@ def test_token_with_a_bad_signature_is_refused_by_the_ca(booted, ca):
 
 
 def test_expired_token(booted, ca):
-    token = booted("ca", "token", "bad.internal", "--provisioner", "Admin JWK",
-                   "--password-file", "pass.txt", "--not-before", "-20m",
-                   "--not-after", "-10m").stdout.strip()
+    token = booted(
+        "ca",
+        "token",
+        "bad.internal",
+        "--provisioner",
+        "Admin JWK",
+        "--password-file",
+        "pass.txt",
+        "--not-before",
+        "-20m",
+        "--not-after",
+        "-10m",
+    ).stdout.strip()
     assert jwt.decode(token, options={"verify_signature": False})["exp"]
     before = _files(booted.cwd)
     result = _certificate(booted, "--token", token)
@@ -98,11 +127,19 @@ def test_expired_token(booted, ca):
 
 
 def test_token_used_twice(booted):
-    token = booted("ca", "token", "bad.internal", "--provisioner", "Admin JWK",
-                   "--password-file", "pass.txt").stdout.strip()
+    token = booted(
+        "ca",
+        "token",
+        "bad.internal",
+        "--provisioner",
+        "Admin JWK",
+        "--password-file",
+        "pass.txt",
+    ).stdout.strip()
     assert _certificate(booted, "--token", token).code == 0
-    result = booted("ca", "certificate", "bad.internal", "b2.crt", "b2.key",
-                    "--token", token)
+    result = booted(
+        "ca", "certificate", "bad.internal", "b2.crt", "b2.key", "--token", token
+    )
     assert "401" in result.error_line
     assert not (booted.cwd / "b2.crt").exists()
 
@@ -133,9 +170,17 @@ def test_certificate_file_that_is_not_pem(booted):
 
 def test_key_that_does_not_match_the_certificate(booted):
     for name in ("a", "b"):
-        result = booted("ca", "certificate", f"{name}.internal", f"{name}.crt",
-                        f"{name}.key", "--provisioner", "Admin JWK",
-                        "--password-file", "pass.txt")
+        result = booted(
+            "ca",
+            "certificate",
+            f"{name}.internal",
+            f"{name}.crt",
+            f"{name}.key",
+            "--provisioner",
+            "Admin JWK",
+            "--password-file",
+            "pass.txt",
+        )
         assert result.code == 0, result.stderr
     before = (booted.cwd / "a.crt").read_bytes()
     result = booted("ca", "renew", "a.crt", "b.key")
@@ -146,21 +191,31 @@ def test_key_that_does_not_match_the_certificate(booted):
 def test_ca_whose_tls_does_not_chain_to_the_saved_root(booted, make_ca):
     other = make_ca()
     before = _files(booted.cwd)
-    result = booted("ca", "certificate", "bad.internal", "bad.crt", "bad.key",
-                    "--provisioner", "Admin JWK", "--password-file", "pass.txt",
-                    "--ca-url", other.ca_url)
+    result = booted(
+        "ca",
+        "certificate",
+        "bad.internal",
+        "bad.crt",
+        "bad.key",
+        "--provisioner",
+        "Admin JWK",
+        "--password-file",
+        "pass.txt",
+        "--ca-url",
+        other.ca_url,
+    )
     assert "tls" in result.error_line.lower()
     assert "certificate verify failed" in result.error_line
     _assert_nothing_written(booted, before)
 
 
-def test_bootstrap_refuses_a_server_that_does_not_hold_the_root(stepwasm, ca,
-                                                               impostor):
+def test_bootstrap_refuses_a_server_that_does_not_hold_the_root(stepwasm, ca, impostor):
     """An impostor on the CA's path hands out the real root (it is public)
     but cannot show a TLS chain from it: bootstrap checks the peer chain."""
     url = impostor(ca.pki.root_cert.read_text())
-    result = stepwasm("ca", "bootstrap", "--ca-url", url,
-                      "--fingerprint", ca.pki.root_fingerprint)
+    result = stepwasm(
+        "ca", "bootstrap", "--ca-url", url, "--fingerprint", ca.pki.root_fingerprint
+    )
     assert "does not chain to the root" in result.error_line
     assert not _files(stepwasm.steppath)
 

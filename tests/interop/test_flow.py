@@ -21,8 +21,14 @@ pytestmark = pytest.mark.interop
 
 
 def _bootstrap(stepwasm, server) -> None:
-    result = stepwasm("ca", "bootstrap", "--ca-url", server.ca_url,
-                      "--fingerprint", server.pki.root_fingerprint)
+    result = stepwasm(
+        "ca",
+        "bootstrap",
+        "--ca-url",
+        server.ca_url,
+        "--fingerprint",
+        server.pki.root_fingerprint,
+    )
     assert result.code == 0, result.stderr
 
 
@@ -44,9 +50,18 @@ def _openssl_verify(root: Path, chain_file: Path) -> None:
     leaf = chain_file.with_suffix(".leaf.pem")
     leaf.write_bytes(certs[0].public_bytes(serialization.Encoding.PEM))
     proc = subprocess.run(
-        ["openssl", "verify", "-CAfile", str(root), "-untrusted", str(chain_file),
-         str(leaf)],
-        capture_output=True, text=True,
+        [
+            "openssl",
+            "verify",
+            "-CAfile",
+            str(root),
+            "-untrusted",
+            str(chain_file),
+            str(leaf),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert proc.stdout.strip().endswith(": OK")
@@ -59,8 +74,14 @@ def _sans(cert: x509.Certificate) -> list[str]:
 
 def test_the_main_job(stepwasm, ca):
     pki = ca.pki
-    result = stepwasm("ca", "bootstrap", "--ca-url", ca.ca_url,
-                      "--fingerprint", pki.root_fingerprint.upper())
+    result = stepwasm(
+        "ca",
+        "bootstrap",
+        "--ca-url",
+        ca.ca_url,
+        "--fingerprint",
+        pki.root_fingerprint.upper(),
+    )
     assert result.code == 0, result.stderr
     saved = stepwasm.steppath / "certs" / "root_ca.crt"
     assert "certs/root_ca.crt" in result.stderr
@@ -75,9 +96,19 @@ def test_the_main_job(stepwasm, ca):
     assert stepwasm("ca", "health").stdout.strip() == "ok"
 
     password = _password(stepwasm, ca)
-    result = stepwasm("ca", "token", "web.internal", "--san", "web.internal",
-                      "--san", "127.0.0.1", "--provisioner", pki.provisioner_name,
-                      "--password-file", password)
+    result = stepwasm(
+        "ca",
+        "token",
+        "web.internal",
+        "--san",
+        "web.internal",
+        "--san",
+        "127.0.0.1",
+        "--provisioner",
+        pki.provisioner_name,
+        "--password-file",
+        password,
+    )
     assert result.code == 0, result.stderr
     token = result.stdout.strip()
     assert jwt.get_unverified_header(token)["kid"] == pki.kid
@@ -87,14 +118,16 @@ def test_the_main_job(stepwasm, ca):
     assert claims["sans"] == ["web.internal", "127.0.0.1"]
     assert claims["sha"] == pki.root_fingerprint
 
-    result = stepwasm("ca", "certificate", "web.internal", "web.crt", "web.key",
-                      "--token", token)
+    result = stepwasm(
+        "ca", "certificate", "web.internal", "web.crt", "web.key", "--token", token
+    )
     assert result.code == 0, result.stderr
     crt, key_file = stepwasm.cwd / "web.crt", stepwasm.cwd / "web.key"
     chain = _chain(crt)
     assert len(chain) == 2
     assert chain[1] == x509.load_pem_x509_certificate(
-        pki.intermediate_cert.read_bytes())
+        pki.intermediate_cert.read_bytes()
+    )
     assert chain[0].subject.rfc4514_string() == "CN=web.internal"
     assert _sans(chain[0]) == ["web.internal", "127.0.0.1"]
     key = _key(key_file)
@@ -123,9 +156,19 @@ def test_the_main_job(stepwasm, ca):
 def test_certificate_with_the_provisioner_password(stepwasm, ca):
     _bootstrap(stepwasm, ca)
     password = _password(stepwasm, ca)
-    result = stepwasm("ca", "certificate", "api.internal", "api.crt", "api.key",
-                      "--provisioner", "Admin JWK", "--password-file", password,
-                      "--not-after", "1h")
+    result = stepwasm(
+        "ca",
+        "certificate",
+        "api.internal",
+        "api.crt",
+        "api.key",
+        "--provisioner",
+        "Admin JWK",
+        "--password-file",
+        password,
+        "--not-after",
+        "1h",
+    )
     assert result.code == 0, result.stderr
     leaf = _chain(stepwasm.cwd / "api.crt")[0]
     lifetime = leaf.not_valid_after_utc - leaf.not_valid_before_utc
@@ -136,14 +179,29 @@ def test_certificate_with_the_provisioner_password(stepwasm, ca):
 @pytest.mark.parametrize(
     ("pki_options", "key_flags", "key_check"),
     [
-        ({"root_key": "RSA", "intermediate_key": "RSA",
-          "provisioner_key": "OKP-Ed25519"},
-         ["--kty", "RSA", "--size", "2048"], (rsa.RSAPrivateKey, 2048)),
-        ({"provisioner_key": "RSA-2048", "extra_provisioners": 25},
-         ["--kty", "OKP", "--curve", "Ed25519"], (ed25519.Ed25519PrivateKey, None)),
-        ({"root_key": "EC-P384", "intermediate_key": "EC-P384",
-          "provisioner_key": "EC-P384"},
-         ["--kty", "EC", "--curve", "P-384"], (ec.EllipticCurvePrivateKey, 384)),
+        (
+            {
+                "root_key": "RSA",
+                "intermediate_key": "RSA",
+                "provisioner_key": "OKP-Ed25519",
+            },
+            ["--kty", "RSA", "--size", "2048"],
+            (rsa.RSAPrivateKey, 2048),
+        ),
+        (
+            {"provisioner_key": "RSA-2048", "extra_provisioners": 25},
+            ["--kty", "OKP", "--curve", "Ed25519"],
+            (ed25519.Ed25519PrivateKey, None),
+        ),
+        (
+            {
+                "root_key": "EC-P384",
+                "intermediate_key": "EC-P384",
+                "provisioner_key": "EC-P384",
+            },
+            ["--kty", "EC", "--curve", "P-384"],
+            (ec.EllipticCurvePrivateKey, 384),
+        ),
         ({"provisioner_key": "EC-P521"}, [], (ec.EllipticCurvePrivateKey, 256)),
     ],
     ids=["rsa-ca-ed25519-prov", "rsa-prov-page-2", "p384", "p521-prov"],
@@ -152,9 +210,18 @@ def test_other_cas_and_keys(stepwasm, make_ca, pki_options, key_flags, key_check
     server = make_ca(**pki_options)
     _bootstrap(stepwasm, server)
     password = _password(stepwasm, server)
-    result = stepwasm("ca", "certificate", "k.internal", "k.crt", "k.key",
-                      "--provisioner", "Admin JWK", "--password-file", password,
-                      *key_flags)
+    result = stepwasm(
+        "ca",
+        "certificate",
+        "k.internal",
+        "k.crt",
+        "k.key",
+        "--provisioner",
+        "Admin JWK",
+        "--password-file",
+        password,
+        *key_flags,
+    )
     assert result.code == 0, result.stderr
     chain = _chain(stepwasm.cwd / "k.crt")
     key = _key(stepwasm.cwd / "k.key")
@@ -195,13 +262,39 @@ def test_ca_root_and_fingerprint(stepwasm, ca):
 def test_revoke_by_serial_with_the_provisioner(stepwasm, ca):
     _bootstrap(stepwasm, ca)
     password = _password(stepwasm, ca)
-    assert stepwasm("ca", "certificate", "r.internal", "r.crt", "r.key",
-                    "--provisioner", "Admin JWK", "--password-file", password).code == 0
+    assert (
+        stepwasm(
+            "ca",
+            "certificate",
+            "r.internal",
+            "r.crt",
+            "r.key",
+            "--provisioner",
+            "Admin JWK",
+            "--password-file",
+            password,
+        ).code
+        == 0
+    )
     serial = str(_chain(stepwasm.cwd / "r.crt")[0].serial_number)
-    result = stepwasm("ca", "revoke", serial, "--provisioner", "Admin JWK",
-                      "--password-file", password)
+    result = stepwasm(
+        "ca",
+        "revoke",
+        serial,
+        "--provisioner",
+        "Admin JWK",
+        "--password-file",
+        password,
+    )
     assert result.code == 0, result.stderr
     assert f"Serial Number {serial} has been revoked" in result.stderr
-    again = stepwasm("ca", "revoke", serial, "--provisioner", "Admin JWK",
-                     "--password-file", password)
+    again = stepwasm(
+        "ca",
+        "revoke",
+        serial,
+        "--provisioner",
+        "Admin JWK",
+        "--password-file",
+        password,
+    )
     assert "400" in again.error_line

@@ -19,12 +19,12 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-
-from localca.pki import encrypt_jwk, jwk_thumbprint, public_jwk
 from stepwasm_core.errors import StorageError, TransportError
 from stepwasm_core.ports import Request, Response
 
-NOW = datetime.datetime.now(datetime.timezone.utc)
+from localca.pki import encrypt_jwk, jwk_thumbprint, public_jwk
+
+NOW = datetime.datetime.now(datetime.UTC)
 PASSWORD = b"fake-provisioner-password"
 
 
@@ -94,14 +94,25 @@ class FakeCA:
 
     def __init__(self, *, provisioners_before: int = 0, page_size: int = 20) -> None:
         self.root_key = ec.generate_private_key(ec.SECP256R1())
-        self.root = _cert("Fake Root", self.root_key, "Fake Root", self.root_key,
-                          ca=True, hours=240)
+        self.root = _cert(
+            "Fake Root", self.root_key, "Fake Root", self.root_key, ca=True, hours=240
+        )
         self.int_key = ec.generate_private_key(ec.SECP256R1())
-        self.intermediate = _cert("Fake Intermediate", self.int_key, "Fake Root",
-                                  self.root_key, ca=True, hours=240)
+        self.intermediate = _cert(
+            "Fake Intermediate",
+            self.int_key,
+            "Fake Root",
+            self.root_key,
+            ca=True,
+            hours=240,
+        )
         self.tls_key = ec.generate_private_key(ec.SECP256R1())
         self.tls_cert = _cert(
-            "Fake CA", self.tls_key, "Fake Intermediate", self.int_key, ca=False,
+            "Fake CA",
+            self.tls_key,
+            "Fake Intermediate",
+            self.int_key,
+            ca=False,
             sans=[x509.DNSName("ca.test")],
         )
         self.prov_key = ec.generate_private_key(ec.SECP256R1())
@@ -158,15 +169,20 @@ class FakeCA:
     # -- endpoints -------------------------------------------------------------
 
     def _json(self, status: int, obj: object) -> Response:
-        ders = tuple(c.public_bytes(serialization.Encoding.DER)
-                     for c in self.peer_chain)
-        return Response(status=status, headers=(("Content-Type", "application/json"),),
-                        body=json.dumps(obj).encode(), peer_chain=ders)
+        ders = tuple(
+            c.public_bytes(serialization.Encoding.DER) for c in self.peer_chain
+        )
+        return Response(
+            status=status,
+            headers=(("Content-Type", "application/json"),),
+            body=json.dumps(obj).encode(),
+            peer_chain=ders,
+        )
 
     def _provisioners(self, query) -> Response:
         start = int(query.get("cursor", ["0"])[0] or 0)
         limit = min(int(query.get("limit", [self.page_size])[0]), self.page_size)
-        page = self.provisioners[start:start + limit]
+        page = self.provisioners[start : start + limit]
         end = start + limit
         cursor = str(end) if end < len(self.provisioners) else ""
         return self._json(200, {"provisioners": page, "nextCursor": cursor})
@@ -213,7 +229,7 @@ class FakeCA:
         return self._issue(csr.public_key(), claims["sub"], claims["sans"])
 
     def _renew(self, request: Request) -> Response:
-        auth = dict((k.lower(), v) for k, v in request.headers).get("authorization")
+        auth = {k.lower(): v for k, v in request.headers}.get("authorization")
         if auth:
             token = auth.removeprefix("Bearer ")
             header = jwt.get_unverified_header(token)
@@ -221,9 +237,13 @@ class FakeCA:
                 base64.b64decode(header["x5cInsecure"][0])
             )
             try:
-                jwt.decode(token, leaf.public_key(), algorithms=[header["alg"]],
-                           audience=self.url + "/1.0/renew",
-                           issuer="step-ca-client/1.0")
+                jwt.decode(
+                    token,
+                    leaf.public_key(),
+                    algorithms=[header["alg"]],
+                    audience=self.url + "/1.0/renew",
+                    issuer="step-ca-client/1.0",
+                )
             except jwt.PyJWTError as exc:
                 return self._json(401, {"status": 401, "message": str(exc)})
         elif request.tls and request.tls.client_chain:

@@ -11,7 +11,6 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
-
 from stepwasm_core import cli
 from stepwasm_core.ports import FILES, PROFILE
 
@@ -26,8 +25,13 @@ class Run:
 
     def __call__(self, *argv: str) -> tuple[int, str, str]:
         out, err = io.StringIO(), io.StringIO()
-        ctx = cli.Context(transport=self.ca, storage=self.storage, stdout=out,
-                          stderr=err, steppath="/step")
+        ctx = cli.Context(
+            transport=self.ca,
+            storage=self.storage,
+            stdout=out,
+            stderr=err,
+            steppath="/step",
+        )
         code = cli.main(ctx, list(argv))
         return code, out.getvalue(), err.getvalue()
 
@@ -51,8 +55,9 @@ def run(ca, storage) -> Run:
 
 @pytest.fixture
 def booted(run, ca) -> Run:
-    code, _, err = run("ca", "bootstrap", "--ca-url", ca.url, "--fingerprint",
-                       ca.fingerprint)
+    code, _, err = run(
+        "ca", "bootstrap", "--ca-url", ca.url, "--fingerprint", ca.fingerprint
+    )
     assert code == 0, err
     return run
 
@@ -66,21 +71,24 @@ def _one_line_error(code: int, err: str) -> str:
 
 def test_bootstrap_saves_root_and_defaults(run, ca, storage):
     fp = ":".join(re.findall("..", ca.fingerprint.upper()))
-    code, _, err = run("ca", "bootstrap", "--ca-url", ca.url + "/",
-                       "--fingerprint", fp)
+    code, _, err = run("ca", "bootstrap", "--ca-url", ca.url + "/", "--fingerprint", fp)
     assert code == 0, err
     assert "/step/certs/root_ca.crt" in err
     root = x509.load_pem_x509_certificate(storage.files[(PROFILE, "certs/root_ca.crt")])
     assert root == ca.root
     defaults = json.loads(storage.files[(PROFILE, "config/defaults.json")])
-    assert defaults == {"ca-url": ca.url, "fingerprint": ca.fingerprint,
-                        "root": "/step/certs/root_ca.crt"}
+    assert defaults == {
+        "ca-url": ca.url,
+        "fingerprint": ca.fingerprint,
+        "root": "/step/certs/root_ca.crt",
+    }
     assert ca.requests[0].tls.verify is False
 
 
 def test_bootstrap_wrong_fingerprint_saves_nothing(run, ca, storage):
-    code, _, err = run("ca", "bootstrap", "--ca-url", ca.url,
-                       "--fingerprint", "ab" * 32)
+    code, _, err = run(
+        "ca", "bootstrap", "--ca-url", ca.url, "--fingerprint", "ab" * 32
+    )
     line = _one_line_error(code, err)
     assert "404" in line
     assert not storage.list_files(PROFILE)
@@ -89,8 +97,9 @@ def test_bootstrap_wrong_fingerprint_saves_nothing(run, ca, storage):
 def test_bootstrap_refuses_a_tls_chain_from_another_root(run, ca, storage):
     other = FakeCA()
     ca.peer_chain = other.peer_chain
-    code, _, err = run("ca", "bootstrap", "--ca-url", ca.url,
-                       "--fingerprint", ca.fingerprint)
+    code, _, err = run(
+        "ca", "bootstrap", "--ca-url", ca.url, "--fingerprint", ca.fingerprint
+    )
     line = _one_line_error(code, err)
     assert "does not chain to the root" in line
     assert not storage.list_files(PROFILE)
@@ -102,16 +111,31 @@ def test_commands_need_a_profile(run):
 
 
 def test_token_claims_verify_with_pyjwt(booted, ca):
-    code, out, err = booted("ca", "token", "web.test", "--san", "web.test",
-                            "--san", "10.0.0.1", "--provisioner", "Admin JWK",
-                            "--password-file", "pass.txt")
+    code, out, err = booted(
+        "ca",
+        "token",
+        "web.test",
+        "--san",
+        "web.test",
+        "--san",
+        "10.0.0.1",
+        "--provisioner",
+        "Admin JWK",
+        "--password-file",
+        "pass.txt",
+    )
     assert code == 0, err
     token = out.strip()
     assert PASSWORD.decode() not in out + err
     header = jwt.get_unverified_header(token)
     assert header == {"alg": "ES256", "kid": ca.kid, "typ": "JWT"}
-    claims = jwt.decode(token, ca.prov_key.public_key(), algorithms=["ES256"],
-                        audience=ca.url + "/1.0/sign", issuer="Admin JWK")
+    claims = jwt.decode(
+        token,
+        ca.prov_key.public_key(),
+        algorithms=["ES256"],
+        audience=ca.url + "/1.0/sign",
+        issuer="Admin JWK",
+    )
     assert claims["sub"] == "web.test"
     assert claims["sans"] == ["web.test", "10.0.0.1"]
     assert claims["sha"] == ca.fingerprint
@@ -123,10 +147,19 @@ def test_token_claims_verify_with_pyjwt(booted, ca):
 def test_token_finds_a_provisioner_beyond_the_first_page(storage):
     ca = FakeCA(provisioners_before=45, page_size=20)
     run = Run(ca, storage)
-    assert run("ca", "bootstrap", "--ca-url", ca.url, "--fingerprint",
-               ca.fingerprint)[0] == 0
-    code, out, err = run("ca", "token", "a.test", "--provisioner", "Admin JWK",
-                         "--password-file", "pass.txt")
+    assert (
+        run("ca", "bootstrap", "--ca-url", ca.url, "--fingerprint", ca.fingerprint)[0]
+        == 0
+    )
+    code, out, err = run(
+        "ca",
+        "token",
+        "a.test",
+        "--provisioner",
+        "Admin JWK",
+        "--password-file",
+        "pass.txt",
+    )
     assert code == 0, err
     assert jwt.get_unverified_header(out.strip())["kid"] == ca.kid
     pages = [r.url for r in ca.requests if "/provisioners" in r.url]
@@ -136,16 +169,30 @@ def test_token_finds_a_provisioner_beyond_the_first_page(storage):
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["--provisioner", "Nope", "--password-file", "pass.txt"],
-         "provisioner 'Nope' not found"),
-        (["--provisioner", "Google", "--password-file", "pass.txt"],
-         "is of type OIDC"),
-        (["--provisioner", "Admin JWK", "--password-file", "missing.txt"],
-         "--password-file missing.txt: no such file"),
-        (["--provisioner", "Admin JWK", "--password-file", "wrong.txt"],
-         "wrong password"),
-        (["--provisioner", "Admin JWK", "--password-file", "pass.txt",
-          "--not-after", "soon"], "--not-after 'soon'"),
+        (
+            ["--provisioner", "Nope", "--password-file", "pass.txt"],
+            "provisioner 'Nope' not found",
+        ),
+        (["--provisioner", "Google", "--password-file", "pass.txt"], "is of type OIDC"),
+        (
+            ["--provisioner", "Admin JWK", "--password-file", "missing.txt"],
+            "--password-file missing.txt: no such file",
+        ),
+        (
+            ["--provisioner", "Admin JWK", "--password-file", "wrong.txt"],
+            "wrong password",
+        ),
+        (
+            [
+                "--provisioner",
+                "Admin JWK",
+                "--password-file",
+                "pass.txt",
+                "--not-after",
+                "soon",
+            ],
+            "--not-after 'soon'",
+        ),
     ],
     ids=["unknown", "not-jwk", "no-password-file", "wrong-password", "bad-time"],
 )
@@ -163,17 +210,32 @@ def _load(storage, path):
 
 @pytest.mark.parametrize(
     ("flags", "key_type", "size"),
-    [([], ec.EllipticCurvePrivateKey, 256),
-     (["--kty", "EC", "--curve", "P-384"], ec.EllipticCurvePrivateKey, 384),
-     (["--kty", "OKP", "--curve", "Ed25519"], ed25519.Ed25519PrivateKey, None)],
+    [
+        ([], ec.EllipticCurvePrivateKey, 256),
+        (["--kty", "EC", "--curve", "P-384"], ec.EllipticCurvePrivateKey, 384),
+        (["--kty", "OKP", "--curve", "Ed25519"], ed25519.Ed25519PrivateKey, None),
+    ],
     ids=["p256", "p384", "ed25519"],
 )
-def test_certificate_writes_chain_and_secret_key(booted, ca, storage, flags,
-                                                 key_type, size):
-    code, out, err = booted("ca", "certificate", "web.test", "web.crt", "web.key",
-                            "--san", "web.test", "--san", "127.0.0.1",
-                            "--provisioner", "Admin JWK",
-                            "--password-file", "pass.txt", *flags)
+def test_certificate_writes_chain_and_secret_key(
+    booted, ca, storage, flags, key_type, size
+):
+    code, _out, err = booted(
+        "ca",
+        "certificate",
+        "web.test",
+        "web.crt",
+        "web.key",
+        "--san",
+        "web.test",
+        "--san",
+        "127.0.0.1",
+        "--provisioner",
+        "Admin JWK",
+        "--password-file",
+        "pass.txt",
+        *flags,
+    )
     assert code == 0, err
     assert "✔ Certificate: web.crt" in err
     chain = _load(storage, "web.crt")
@@ -191,26 +253,43 @@ def test_certificate_writes_chain_and_secret_key(booted, ca, storage, flags,
 
 
 def test_certificate_with_a_token(booted, storage):
-    _, token, _ = booted("ca", "token", "t.test", "--provisioner", "Admin JWK",
-                         "--password-file", "pass.txt")
-    code, _, err = booted("ca", "certificate", "t.test", "t.crt", "t.key",
-                          "--token", token.strip())
+    _, token, _ = booted(
+        "ca",
+        "token",
+        "t.test",
+        "--provisioner",
+        "Admin JWK",
+        "--password-file",
+        "pass.txt",
+    )
+    code, _, err = booted(
+        "ca", "certificate", "t.test", "t.crt", "t.key", "--token", token.strip()
+    )
     assert code == 0, err
     cn = _load(storage, "t.crt")[0].subject.rfc4514_string()
     assert cn == "CN=t.test"
 
 
 def test_certificate_refuses_a_mismatched_token_subject(booted, storage):
-    _, token, _ = booted("ca", "token", "t.test", "--provisioner", "Admin JWK",
-                         "--password-file", "pass.txt")
-    code, _, err = booted("ca", "certificate", "other.test", "t.crt", "t.key",
-                          "--token", token.strip())
+    _, token, _ = booted(
+        "ca",
+        "token",
+        "t.test",
+        "--provisioner",
+        "Admin JWK",
+        "--password-file",
+        "pass.txt",
+    )
+    code, _, err = booted(
+        "ca", "certificate", "other.test", "t.crt", "t.key", "--token", token.strip()
+    )
     assert "differs from 'other.test'" in _one_line_error(code, err)
     assert not storage.list_files(FILES, "t.")
 
 
-@pytest.mark.parametrize("token", ["garbage", "a.b.c", ""],
-                         ids=["no-dots", "not-base64-json", "empty"])
+@pytest.mark.parametrize(
+    "token", ["garbage", "a.b.c", ""], ids=["no-dots", "not-base64-json", "empty"]
+)
 def test_certificate_malformed_token(booted, storage, token):
     argv = ["ca", "certificate", "x.test", "x.crt", "x.key", "--token", token]
     code, _, err = booted(*argv)
@@ -221,8 +300,17 @@ def test_certificate_malformed_token(booted, storage, token):
 
 def test_certificate_will_not_overwrite_without_force(booted, storage):
     storage.files[(FILES, "web.crt")] = b"keep me"
-    code, _, err = booted("ca", "certificate", "web.test", "web.crt", "web.key",
-                          "--provisioner", "Admin JWK", "--password-file", "pass.txt")
+    code, _, err = booted(
+        "ca",
+        "certificate",
+        "web.test",
+        "web.crt",
+        "web.key",
+        "--provisioner",
+        "Admin JWK",
+        "--password-file",
+        "pass.txt",
+    )
     assert "web.crt already exists" in _one_line_error(code, err)
     assert storage.files[(FILES, "web.crt")] == b"keep me"
 
@@ -230,9 +318,18 @@ def test_certificate_will_not_overwrite_without_force(booted, storage):
 def test_certificate_puts_back_files_when_a_write_fails(booted, storage):
     storage.files[(FILES, "web.crt")] = b"old chain"
     storage.fail_writes.add("web.key")
-    code, _, err = booted("ca", "certificate", "web.test", "web.crt", "web.key",
-                          "--provisioner", "Admin JWK", "--password-file",
-                          "pass.txt", "--force")
+    code, _, err = booted(
+        "ca",
+        "certificate",
+        "web.test",
+        "web.crt",
+        "web.key",
+        "--provisioner",
+        "Admin JWK",
+        "--password-file",
+        "pass.txt",
+        "--force",
+    )
     assert "cannot write web.key" in _one_line_error(code, err)
     assert storage.files[(FILES, "web.crt")] == b"old chain"
     assert (FILES, "web.key") not in storage.files
@@ -240,8 +337,17 @@ def test_certificate_puts_back_files_when_a_write_fails(booted, storage):
 
 @pytest.fixture
 def issued(booted, storage):
-    code, _, err = booted("ca", "certificate", "web.test", "web.crt", "web.key",
-                          "--provisioner", "Admin JWK", "--password-file", "pass.txt")
+    code, _, err = booted(
+        "ca",
+        "certificate",
+        "web.test",
+        "web.crt",
+        "web.key",
+        "--provisioner",
+        "Admin JWK",
+        "--password-file",
+        "pass.txt",
+    )
     assert code == 0, err
     return _load(storage, "web.crt")[0]
 
@@ -261,14 +367,19 @@ def test_renew_keeps_the_key(booted, ca, storage, issued, mtls):
     headers = dict(request.headers)
     if mtls:
         assert request.tls.client_chain[0] == issued.public_bytes(
-            serialization.Encoding.DER)
+            serialization.Encoding.DER
+        )
         assert "Authorization" not in headers
     else:
         token = headers["Authorization"].removeprefix("Bearer ")
         x5c = jwt.get_unverified_header(token)["x5cInsecure"]
         assert len(x5c) == 2
-        claims = jwt.decode(token, issued.public_key(), algorithms=["ES256"],
-                            audience=ca.url + "/1.0/renew")
+        claims = jwt.decode(
+            token,
+            issued.public_key(),
+            algorithms=["ES256"],
+            audience=ca.url + "/1.0/renew",
+        )
         assert claims["iss"] == "step-ca-client/1.0"
         assert claims["sub"] == "web.test"
 
@@ -281,8 +392,20 @@ def test_renew_to_another_file(booted, storage, issued):
 
 
 def test_renew_refuses_a_key_of_another_certificate(booted, storage, issued):
-    assert booted("ca", "certificate", "b.test", "b.crt", "b.key", "--provisioner",
-                  "Admin JWK", "--password-file", "pass.txt")[0] == 0
+    assert (
+        booted(
+            "ca",
+            "certificate",
+            "b.test",
+            "b.crt",
+            "b.key",
+            "--provisioner",
+            "Admin JWK",
+            "--password-file",
+            "pass.txt",
+        )[0]
+        == 0
+    )
     before = storage.files[(FILES, "web.crt")]
     code, _, err = booted("ca", "renew", "web.crt", "b.key")
     assert "does not match" in _one_line_error(code, err)
