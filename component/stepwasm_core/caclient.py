@@ -25,7 +25,7 @@ MAX_CLOCK_SKEW = 30.0
 
 def normalize_ca_url(ca_url: str) -> str:
     """`ca.example:9000/` -> `https://ca.example:9000`; refuse what is not https."""
-    url = ca_url.strip().rstrip("/")
+    url = ca_url.strip()
     if not url:
         raise InputError("--ca-url is empty")
     if "://" not in url:
@@ -37,30 +37,7 @@ def normalize_ca_url(ca_url: str) -> str:
         raise InputError(f"--ca-url {ca_url!r}: no host name")
     if parts.query or parts.fragment:
         raise InputError(f"--ca-url {ca_url!r}: no query or fragment allowed")
-    return url
-
-
-def clock_skew_warning(skew: float) -> str:
-    """The line to show when the CA's clock and ours differ by `skew` seconds."""
-    side = "ahead of" if skew > 0 else "behind"
-    return (
-        f"warning: the CA's clock is {abs(skew):.0f} s {side} this machine's; "
-        "tokens allow one minute of skew: check the time sync on both"
-    )
-
-
-def _server_time(response: Response) -> float | None:
-    """The CA's `Date` header as Unix seconds, if it has a valid one."""
-    value = response.header("Date")
-    if not value:
-        return None
-    try:
-        moment = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if moment.tzinfo is None:
-        return None
-    return moment.timestamp()
+    return f"https://{parts.netloc}{parts.path.rstrip('/')}"
 
 
 def _error_message(body: bytes) -> tuple[str, str]:
