@@ -40,6 +40,29 @@ def normalize_ca_url(ca_url: str) -> str:
     return f"https://{parts.netloc}{parts.path.rstrip('/')}"
 
 
+def clock_skew_warning(skew: float) -> str:
+    """The line to show when the CA's clock and ours differ by `skew` seconds."""
+    side = "ahead of" if skew > 0 else "behind"
+    return (
+        f"warning: the CA's clock is {abs(skew):.0f} s {side} this machine's; "
+        "tokens allow one minute of skew: check the time sync on both"
+    )
+
+
+def _server_time(response: Response) -> float | None:
+    """The CA's `Date` header as Unix seconds, if it has a valid one."""
+    value = response.header("Date")
+    if not value:
+        return None
+    try:
+        moment = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if moment.tzinfo is None:
+        return None
+    return moment.timestamp()
+
+
 def _error_message(body: bytes) -> tuple[str, str]:
     """The CA's own message and request id from an error body, leniently."""
     try:
