@@ -12,8 +12,12 @@ import os
 import sys
 import time
 
-# Imported for the bundle: argparse's help and idna host names need them.
+# Imported for the bundle: modules that the standard library imports lazily
+# (idna host names; argparse's help wants gettext's locale, shutil, textwrap).
 import encodings.idna  # noqa: F401
+import locale  # noqa: F401
+import shutil  # noqa: F401
+import textwrap  # noqa: F401
 
 from componentize_py_types import Err
 from wit_world import exports

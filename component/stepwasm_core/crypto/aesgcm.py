@@ -1,4 +1,4 @@
-"""AES-GCM (NIST SP 800-38D) over tlslite-ng's pure-Python AES block.
+"""AES-GCM (NIST SP 800-38D) over our pure-Python AES block (`_aes`).
 
 tlslite's own GCM takes only 96-bit nonces and 128/256-bit keys, so the mode
 is written out here: any non-empty IV length (GHASH-derived J0 otherwise),

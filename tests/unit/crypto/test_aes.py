@@ -8,6 +8,7 @@ import pytest
 from cryptography.hazmat.primitives import keywrap
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from stepwasm_core.crypto import aesgcm, aeskw
+from stepwasm_core.crypto._aes import AES
 from stepwasm_core.errors import CryptoError, DecryptionError
 
 from .wycheproof import cases, check_count, need
@@ -150,3 +151,46 @@ def test_aes_gcm_refuses_tampering(change: str, message: str) -> None:
         tag = tag[:12]
     with pytest.raises(DecryptionError, match=message):
         aesgcm.decrypt(key, iv, ciphertext, aad, tag)
+
+
+# FIPS 197 appendix C: (key, ciphertext) for the plaintext 00112233...eeff.
+FIPS197 = {
+    "C.1-aes128": (
+        "000102030405060708090a0b0c0d0e0f",
+        "69c4e0d86a7b0430d8cdb78070b4c55a",
+    ),
+    "C.2-aes192": (
+        "000102030405060708090a0b0c0d0e0f1011121314151617",
+        "dda97ca4864cdfe06eaf70a0ec0d7191",
+    ),
+    "C.3-aes256": (
+        "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
+        "8ea2b7ca516745bfeafc49904b496089",
+    ),
+}
+
+
+@pytest.mark.parametrize(("key", "ciphertext"), FIPS197.values(), ids=FIPS197)
+def test_aes_block_fips197(key: str, ciphertext: str) -> None:
+    plaintext = bytes.fromhex("00112233445566778899aabbccddeeff")
+    aes = AES(bytes.fromhex(key))
+    assert aes.encrypt_block(plaintext).hex() == ciphertext
+    assert aes.decrypt_block(bytes.fromhex(ciphertext)) == plaintext
+
+
+@pytest.mark.parametrize("key_size", [16, 24, 32])
+def test_aes_block_agrees_with_cryptography(key_size: int) -> None:
+    for _ in range(50):
+        key, block = os.urandom(key_size), os.urandom(16)
+        expected = Cipher(algorithms.AES(key), modes.ECB()).encryptor().update(block)
+        aes = AES(key)
+        assert aes.encrypt_block(block) == expected
+        assert aes.decrypt_block(expected) == block
+
+
+@pytest.mark.parametrize("size", [0, 15, 17])
+def test_aes_block_refuses_a_bad_size(size: int) -> None:
+    with pytest.raises(CryptoError):
+        AES(b"k" * 16).encrypt_block(b"b" * size)
+    with pytest.raises(CryptoError):
+        AES(b"k" * size)
