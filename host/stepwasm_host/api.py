@@ -35,6 +35,9 @@ __all__ = [
 log = logging.getLogger(__name__)
 _component_log = logging.getLogger("stepwasm_host.component")
 
+#: Read by the core (`stepwasm_core.provisioner.KEY_CACHE_ENV`).
+PROVISIONER_KEY_TTL_ENV = "STEPWASM_PROVISIONER_KEY_TTL"
+
 Secret = bytes | str
 
 
@@ -82,6 +85,11 @@ class Client:
 
     One instance of the component is kept and reused between calls; after a
     trap it is replaced on the next call. Calls are serialized by a lock.
+
+    `provisioner_key_ttl` (seconds, default 0: off) lets the component keep
+    a provisioner key it decrypted in its memory for that long, so that later
+    tokens from the same provisioner and password skip the PBKDF2; it is never
+    written anywhere and goes with the instance.
     """
 
     def __init__(
@@ -93,7 +101,11 @@ class Client:
         *,
         allow_http: bool = False,
         runtime: Runtime | None = None,
+        provisioner_key_ttl: float = 0,
     ) -> None:
+        if not provisioner_key_ttl >= 0:
+            raise ValueError("provisioner_key_ttl must be 0 or more seconds")
+        self.provisioner_key_ttl = float(provisioner_key_ttl)
         self.storage = Storage(steppath, workdir)
         self.http = Http(allowed_origins=allowed_origins, allow_http=allow_http)
         self.runtime = runtime or Runtime.shared(component)
@@ -205,13 +217,19 @@ class Client:
             return payload
         raise error_from_kind(payload.kind, payload.message, payload.status)
 
+    def _env(self) -> list[tuple[str, str]]:
+        env = [("STEPPATH", str(self.storage.profile_root))]
+        if self.provisioner_key_ttl:
+            env.append((PROVISIONER_KEY_TTL_ENV, repr(self.provisioner_key_ttl)))
+        return env
+
     def _session_call(self, name: str, *args: Any) -> Any:
         with self._lock:
             if self._session is None or self._session.broken:
                 ports = Ports(self.storage, self.http)
                 self._session = self.runtime.session(
                     ports,
-                    env=[("STEPPATH", str(self.storage.profile_root))],
+                    env=self._env(),
                     output=_log_output,
                 )
             return self._session.call(API, name, *args)
