@@ -15,10 +15,10 @@ import functools
 import json
 from typing import Any, ClassVar
 
-from asn1crypto import algos, core, csr, keys, x509
+from asn1crypto import algos, core, csr, keys, parser, x509
 
-from .csr import CSR_LABELS, parse_csr
-from .errors import CertificateError, InputError
+from .csr import CSR_LABELS, check_csr_signature, parse_csr
+from .errors import CertificateError, CryptoError, InputError
 from .fingerprint import fingerprint
 from .names import (
     ATTRIBUTE_JSON_KEYS,
@@ -30,7 +30,14 @@ from .names import (
     general_name_text,
     printable,
 )
-from .pem import ASN1_ERRORS, asn1_cause, load_certificates, parse_pem_blocks, to_pem
+from .pem import (
+    ASN1_ERRORS,
+    asn1_cause,
+    check_input_size,
+    load_certificates,
+    parse_pem_blocks,
+    to_pem,
+)
 from .verify import is_self_signed
 
 __all__ = [
@@ -38,8 +45,11 @@ __all__ = [
     "OID_STEP_PROVISIONER",
     "PROVISIONER_TYPES",
     "ProvisionerExtension",
+    "SignedCertificateTimestamp",
     "decode_provisioner_extension",
+    "decode_sct_list",
     "describe",
+    "csr_signature_problem",
     "describe_csr",
     "format_csr_short",
     "format_csr_text",
@@ -116,9 +126,13 @@ _KEY_USAGES = [
 
 # Extensions we show by name but whose value stays opaque.
 _OPAQUE_NAMES = {
-    "1.3.6.1.4.1.11129.2.4.2": "RFC6962 Certificate Transparency SCT",
     "1.3.6.1.4.1.11129.2.4.3": "RFC6962 Pre-Certificate Poison",
 }
+_OID_SCT_LIST = "1.3.6.1.4.1.11129.2.4.2"
+# RFC 5246 section 7.4.1.4.1 numbers, as Go's ct package names them.
+_TLS_HASHES = {0: "NONE", 1: "MD5", 2: "SHA1", 3: "SHA224", 4: "SHA256",
+               5: "SHA384", 6: "SHA512"}
+_TLS_SIGNATURES = {0: "ANONYMOUS", 1: "RSA", 2: "DSA", 3: "ECDSA"}
 _OID_NETSCAPE_COMMENT = "2.16.840.1.113730.1.13"
 
 _MONTHS = (
@@ -209,6 +223,125 @@ def provisioner_extension(cert: x509.Certificate) -> ProvisionerExtension | None
                 return None
             return dataclasses.replace(decoded, critical=extension["critical"].native)
     return None
+
+
+# --- signed certificate timestamps (RFC 6962 section 3.3) --------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class SignedCertificateTimestamp:
+    """One SCT of a certificate's SCT list extension."""
+
+    version: int
+    log_id: bytes
+    timestamp_ms: int
+    extensions: bytes
+    hash_algorithm: int
+    signature_algorithm: int
+    signature: bytes
+
+    @property
+    def algorithm_name(self) -> str:
+        """Go's name, such as "SHA256-ECDSA"."""
+        hash_name = _TLS_HASHES.get(self.hash_algorithm, str(self.hash_algorithm))
+        signature = _TLS_SIGNATURES.get(
+            self.signature_algorithm, str(self.signature_algorithm)
+        )
+        return f"{hash_name}-{signature}"
+
+
+class _Reader:
+    """TLS presentation-language reader (RFC 5246 section 4) over bytes."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data, self.pos = data, 0
+
+    def take(self, size: int) -> bytes:
+        if self.pos + size > len(self.data):
+            raise CertificateError("SCT list is truncated")
+        chunk = self.data[self.pos : self.pos + size]
+        self.pos += size
+        return chunk
+
+    def number(self, size: int) -> int:
+        return int.from_bytes(self.take(size), "big")
+
+    def vector(self, length_size: int) -> bytes:
+        return self.take(self.number(length_size))
+
+    def done(self) -> bool:
+        return self.pos == len(self.data)
+
+
+def decode_sct_list(value: bytes) -> list[SignedCertificateTimestamp]:
+    """Decode the extension value (an OCTET STRING holding a TLS SCT list)."""
+    try:
+        inner = core.OctetString.load(value, strict=True).native
+    except ASN1_ERRORS as exc:
+        raise CertificateError(f"SCT list is malformed: {asn1_cause(exc)}") from None
+    outer = _Reader(inner)
+    items = _Reader(outer.vector(2))
+    if not outer.done():
+        raise CertificateError("SCT list has trailing bytes")
+    scts = []
+    while not items.done():
+        item = _Reader(items.vector(2))
+        version = item.number(1)
+        if version != 0:
+            raise CertificateError(f"SCT version {version} is not v1")
+        sct = SignedCertificateTimestamp(
+            version=version,
+            log_id=item.take(32),
+            timestamp_ms=item.number(8),
+            extensions=item.vector(2),
+            hash_algorithm=item.number(1),
+            signature_algorithm=item.number(1),
+            signature=item.vector(2),
+        )
+        if not item.done():
+            raise CertificateError("SCT has trailing bytes")
+        scts.append(sct)
+    return scts
+
+
+def _sct_time(milliseconds: int) -> str:
+    # Go layout "Jan 2 15:04:05.000 2006 MST".
+    moment = datetime.datetime.fromtimestamp(milliseconds // 1000, datetime.UTC)
+    return (
+        f"{_MONTHS[moment.month - 1]} {moment.day} {moment:%H:%M:%S}."
+        f"{milliseconds % 1000:03d} {moment.year} UTC"
+    )
+
+
+def _sct_lines(scts: list[SignedCertificateTimestamp]) -> list[str]:
+    lines = []
+    for index, sct in enumerate(scts):
+        lines += [
+            f"                SCT [{index}]:",
+            f"                    Version: V{sct.version + 1} ({hex(sct.version)})",
+            f"                    LogID: {_b64(sct.log_id)}",
+            f"                    Timestamp: {_sct_time(sct.timestamp_ms)}",
+            f"                    Signature Algorithm: {sct.algorithm_name}",
+        ]
+        lines += _hex_lines(sct.signature, _SIGNATURE_BYTES_PER_LINE, 22)
+    return lines
+
+
+def _sct_json(scts: list[SignedCertificateTimestamp]) -> list[dict[str, Any]]:
+    return [
+        {
+            "version": sct.version,
+            "log_id": _b64(sct.log_id),
+            "timestamp": sct.timestamp_ms // 1000,
+            "timestamp_ms": sct.timestamp_ms,
+            "extensions": _b64(sct.extensions),
+            "signature": {
+                "algorithm": sct.algorithm_name,
+                "value": _b64(sct.signature),
+            },
+        }
+        for sct in scts
+    ]
 
 
 # --- small pieces shared by the three forms ----------------------------------
@@ -459,10 +592,7 @@ def _extension_lines(extension: x509.Extension) -> list[str]:
     if oid == "2.5.29.31":
         return header("X509v3 CRL Distribution Points") + _crl_lines(value.parsed)
     if oid == "2.5.29.32":
-        return header("X509v3 Certificate Policies") + [
-            f"{body}Policy: {policy['policy_identifier'].dotted}"
-            for policy in value.parsed
-        ]
+        return header("X509v3 Certificate Policies") + _policy_lines(value.parsed)
     if oid == "1.3.6.1.5.5.7.1.1":
         return header("Authority Information Access") + _aia_lines(value.parsed)
     if oid == OID_STEP_PROVISIONER:
@@ -483,6 +613,13 @@ def _extension_lines(extension: x509.Extension) -> list[str]:
             pair_value = pairs[i + 1] if i + 1 < len(pairs) else "-"
             lines.append(f"{body}{pairs[i]}: {pair_value}")
         return lines
+    if oid == _OID_SCT_LIST:
+        try:
+            scts = decode_sct_list(_extension_bytes(extension))
+        except CertificateError:
+            scts = None
+        if scts is not None:
+            return header("RFC6962 Certificate Transparency SCT") + _sct_lines(scts)
     if oid == _OID_NETSCAPE_COMMENT:
         comment = _string_value(_extension_bytes(extension))
         if comment is not None:
@@ -492,6 +629,42 @@ def _extension_lines(extension: x509.Extension) -> list[str]:
     return header(title) + _hex_lines(
         _extension_bytes(extension), _SIGNATURE_BYTES_PER_LINE, 16
     )
+
+
+def _policy_lines(policies: x509.CertificatePolicies) -> list[str]:
+    lines = []
+    for policy in policies:
+        lines.append(f"                Policy: {policy['policy_identifier'].dotted}")
+        qualifiers = policy["policy_qualifiers"]
+        if isinstance(qualifiers, core.Void):
+            continue
+        for qualifier in qualifiers:
+            kind = qualifier["policy_qualifier_id"].native
+            detail = qualifier["qualifier"].native
+            if kind == "certification_practice_statement":
+                lines.append(f"                  CPS: {printable(str(detail))}")
+            elif kind == "user_notice":
+                text = (detail or {}).get("explicit_text")
+                lines.append(f"                  User Notice: {printable(str(text or ''))}")
+    return lines
+
+
+def _policies_json(policies: x509.CertificatePolicies) -> list[dict[str, Any]]:
+    result = []
+    for policy in policies:
+        entry: dict[str, Any] = {"id": policy["policy_identifier"].dotted}
+        qualifiers = policy["policy_qualifiers"]
+        if not isinstance(qualifiers, core.Void):
+            for qualifier in qualifiers:
+                kind = qualifier["policy_qualifier_id"].native
+                detail = qualifier["qualifier"].native
+                if kind == "certification_practice_statement":
+                    entry.setdefault("cps", []).append(str(detail))
+                elif kind == "user_notice":
+                    text = (detail or {}).get("explicit_text")
+                    entry.setdefault("user_notice", []).append(str(text or ""))
+        result.append(entry)
+    return result
 
 
 def _string_value(der: bytes) -> str | None:
@@ -514,7 +687,7 @@ def _aki_lines(aki: x509.AuthorityKeyIdentifier) -> list[str]:
     lines = []
     key_id = aki["key_identifier"].native
     if key_id is not None:
-        lines.append(f"{body}keyid:{_colon_hex(key_id, upper=True)}")
+        lines.append(f"{body}{_colon_hex(key_id, upper=True)}")
     issuer = aki["authority_cert_issuer"]
     if issuer.native is not None:
         for general_name in issuer:
@@ -527,15 +700,42 @@ def _aki_lines(aki: x509.AuthorityKeyIdentifier) -> list[str]:
 
 
 def _san_lines(names: x509.GeneralNames) -> list[str]:
+    # As step: one line per kind for the four common kinds, then one line for
+    # each other name.
     grouped = _general_names(names)
     lines = []
     order = ["DNS", "email", "IP Address", "URI"]
-    order += [kind for kind in grouped if kind not in order]
     for kind in order:
         if kind in grouped:
             joined = ", ".join(f"{kind}:{text}" for text in grouped[kind])
             lines.append("                " + joined)
+    for general_name in names:
+        kind, text = general_name_text(general_name)
+        if kind in order:
+            continue
+        if general_name.name == "other_name":
+            lines.append("                " + _other_name_text(general_name.chosen))
+        else:
+            lines.append(f"                {kind}:{text}")
     return lines
+
+
+_OID_UPN = "1.3.6.1.4.1.311.20.2.3"
+
+
+def _other_name_text(other: x509.AnotherName) -> str:
+    type_id = other["type_id"].dotted
+    if type_id == _OID_UPN:
+        try:
+            # The UTF8String inside the [0] EXPLICIT wrapper.
+            der = parser.parse(other["value"].dump())[4]
+            inner = core.UTF8String.load(der, strict=True).native
+        except ASN1_ERRORS:
+            inner = None
+        if isinstance(inner, str):
+            return f"UPN: {printable(inner)}"
+    _, text = general_name_text(x509.GeneralName(name="other_name", value=other))
+    return f"OtherName: {text}"
 
 
 def _name_constraint_lines(constraints: x509.NameConstraints) -> list[str]:
@@ -561,6 +761,27 @@ def _name_constraint_lines(constraints: x509.NameConstraints) -> list[str]:
         for kind, texts in grouped.items():
             lines.append(f"                  {kind}: {', '.join(texts)}")
     return lines
+
+
+def _name_constraints_json(constraints: x509.NameConstraints) -> dict[str, Any]:
+    keys_by_kind = {"DNS": "dns_names", "email": "email_addresses",
+                    "URI": "uris", "DirName": "directory_names"}
+    result: dict[str, Any] = {}
+    for field, prefix in (("permitted_subtrees", "permitted"),
+                          ("excluded_subtrees", "excluded")):
+        subtrees = constraints[field]
+        if subtrees.native is None:
+            continue
+        for subtree in subtrees:
+            base = subtree["base"]
+            if base.name == "ip_address":
+                key = "ip_ranges"
+                text = format_ip_network(bytes(base.chosen.contents))
+            else:
+                kind, text = general_name_text(base)
+                key = keys_by_kind.get(kind, "other_names")
+            result.setdefault(f"{prefix}_{key}", []).append(text)
+    return result
 
 
 def _crl_uris(points: x509.CRLDistributionPoints) -> list[str]:
@@ -777,15 +998,23 @@ def _extensions_json(
                 else:
                     extended[entry[1]] = True
             known["extended_key_usage"] = extended
+        elif oid == "2.5.29.30":
+            known["name_constraints"] = _name_constraints_json(value.parsed)
+            known["name_constraints"]["critical"] = extension["critical"].native
         elif oid == "2.5.29.31":
             known["crl_distribution_points"] = _crl_uris(value.parsed)
         elif oid == "2.5.29.32":
-            known["certificate_policies"] = [
-                {"id": policy["policy_identifier"].dotted} for policy in value.parsed
-            ]
+            known["certificate_policies"] = _policies_json(value.parsed)
         elif oid == "1.3.6.1.5.5.7.1.1":
             ocsp, issuers = _aia(value.parsed)
             known["authority_info_access"] = {"ocsp_urls": ocsp, "issuer_urls": issuers}
+        elif oid == _OID_SCT_LIST:
+            try:
+                known["signed_certificate_timestamps"] = _sct_json(
+                    decode_sct_list(_extension_bytes(extension))
+                )
+            except CertificateError:
+                unknown.append(_unknown_json(extension))
         elif oid == OID_STEP_PROVISIONER:
             try:
                 provisioner = decode_provisioner_extension(_extension_bytes(extension))
@@ -808,6 +1037,7 @@ def _unknown_json(extension: x509.Extension) -> dict[str, Any]:
         "id": extension["extn_id"].dotted,
         "critical": extension["critical"].native,
         "value": _b64(_extension_bytes(extension)),
+        "hex": _extension_bytes(extension).hex(),
     }
 
 
@@ -863,6 +1093,22 @@ def _requested_extensions(request: csr.CertificationRequest) -> list[x509.Extens
     return extensions
 
 
+def csr_signature_problem(request: csr.CertificationRequest) -> str | None:
+    """None when the CSR's self-signature verifies, else why it does not."""
+    try:
+        check_csr_signature(request)
+    except (CryptoError, InputError) as exc:
+        return str(exc) or "the signature does not verify"
+    except ASN1_ERRORS as exc:
+        return asn1_cause(exc)
+    return None
+
+
+def _signature_status(request: csr.CertificationRequest) -> str:
+    problem = csr_signature_problem(request)
+    return "valid" if problem is None else f"INVALID ({problem})"
+
+
 def _csr_version(request: csr.CertificationRequest) -> int:
     version = request["certification_request_info"]["version"].native
     # PKCS #10 version 1 is encoded as 0, which asn1crypto names "v1".
@@ -890,6 +1136,7 @@ def format_csr_text(request: csr.CertificationRequest) -> str:
         algorithm = request["signature_algorithm"]
         lines.append(f"    Signature Algorithm: {signature_algorithm_name(algorithm)}")
         lines += _hex_lines(request["signature"].native, _SIGNATURE_BYTES_PER_LINE, 9)
+        lines.append(f"    Signature: {_signature_status(request)}")
     except ASN1_ERRORS as exc:
         raise CertificateError(
             f"cannot format the request: {asn1_cause(exc)}"
@@ -904,6 +1151,7 @@ def format_csr_short(request: csr.CertificationRequest) -> str:
         key = _short_key(info["subject_pk_info"])
         lines = [f"X.509v3 Certificate Signing Request ({key})"]
         lines += _subject_lines(info["subject"], _requested_extensions(request))
+        lines.append(f"  Signature:   {_signature_status(request)}")
     except ASN1_ERRORS as exc:
         raise CertificateError(
             f"cannot format the request: {asn1_cause(exc)}"
@@ -927,6 +1175,7 @@ def describe_csr(request: csr.CertificationRequest) -> dict[str, Any]:
             "signature": {
                 "signature_algorithm": algorithm,
                 "value": _b64(request["signature"].native),
+                "valid": csr_signature_problem(request) is None,
             },
         }
     except ASN1_ERRORS as exc:
@@ -954,6 +1203,7 @@ def inspect(
     """
     if format not in FORMATS:
         raise InputError(f"format '{format}' is not one of {', '.join(FORMATS)}")
+    check_input_size(data, source=source)
 
     if b"-----BEGIN" in data:
         blocks = parse_pem_blocks(data, source=source)

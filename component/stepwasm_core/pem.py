@@ -144,6 +144,11 @@ def load_certificates(data: bytes, *, source: str) -> list[x509.Certificate]:
             raise InputError(f"{source}: no PEM block found")
         certificates = []
         for index, (label, der) in enumerate(blocks, start=1):
+            if label in ("CERTIFICATE REQUEST", "NEW CERTIFICATE REQUEST"):
+                raise InputError(
+                    f"{source}: PEM block {index} is a certificate signing "
+                    "request (CSR), not a certificate"
+                )
             if label != "CERTIFICATE":
                 raise InputError(
                     f"{source}: PEM block {index} has label '{label}', "

@@ -399,7 +399,8 @@ def test_ski_and_aki_lines(family) -> None:
     ski = extension(issued.cert, x509.SubjectKeyIdentifier).digest
     aki = extension(issued.cert, x509.AuthorityKeyIdentifier).key_identifier
     assert "                " + ski.hex(":").upper() + "\n" in text
-    assert "                keyid:" + aki.hex(":").upper() + "\n" in text
+    # step's certinfo prints the key identifier alone, without "keyid:".
+    assert "                " + aki.hex(":").upper() + "\n" in text
 
 
 def test_no_extensions_section_without_extensions() -> None:
@@ -449,7 +450,7 @@ Certificate:
             X509v3 Subject Key Identifier:
                 {ski}
             X509v3 Authority Key Identifier:
-                keyid:{aki}
+                {aki}
             X509v3 Step Provisioner:
                 Type: JWK
                 Name: admin@example.com
@@ -649,6 +650,7 @@ def test_malformed_provisioner_extension(value: bytes) -> None:
             "id": OID_STEP_PROVISIONER,
             "critical": False,
             "value": base64.b64encode(value).decode(),
+            "hex": value.hex(),
         }
     ]
     assert "Provisioner:" not in format_short(cert)
@@ -759,7 +761,12 @@ def test_unknown_extension_shows_oid_critical_and_hex() -> None:
     assert "                " + value[:18].hex(":") + ":\n" in text
     assert "                " + value[36:].hex(":") + "\n" in text
     assert describe(parsed(leaf))["unknown_extensions"] == [
-        {"id": "1.2.3.4.5", "critical": True, "value": base64.b64encode(value).decode()}
+        {
+            "id": "1.2.3.4.5",
+            "critical": True,
+            "value": base64.b64encode(value).decode(),
+            "hex": value.hex(),
+        }
     ]
 
 
@@ -827,8 +834,11 @@ def test_inspect_csr() -> None:
         "  Subject:     req.example\n"
         "               10.1.2.3\n"
         "               a@b.example\n"
+        "  Signature:   valid\n"
     )
+    assert text.endswith("\n    Signature: valid\n")
     described = json.loads(inspect(data, source="r.csr", format="json"))
+    assert described["signature"]["valid"] is True
     assert described["subject_dn"] == "CN=req.example"
     assert described["extensions"]["subject_alt_name"]["ip_addresses"] == ["10.1.2.3"]
     assert inspect(data, source="r.csr", format="pem") == data.decode()
@@ -884,7 +894,7 @@ def test_other_name_san_shows_type_and_inner_value() -> None:
             )
         ],
     )
-    assert "                OtherName:Type: 1.3.6.1.5.5.7.8.3, Value: 0x0c026869\n" in (
+    assert "                OtherName: Type: 1.3.6.1.5.5.7.8.3, Value: 0x0c026869\n" in (
         format_text(parsed(leaf))
     )
 
@@ -896,6 +906,7 @@ def test_inspect_der_csr_and_der_garbage() -> None:
     der = build_csr(keys.generate_key("EC", "P-256"), "der.example", [])
     assert inspect(der, source="r.der", format="short") == (
         "X.509v3 Certificate Signing Request (ECDSA P-256)\n  Subject:     der.example\n"
+        "  Signature:   valid\n"
     )
     with pytest.raises(InputError, match=r"^g\.der: not a certificate: "):
         inspect(b"\x30\x03\x02\x01\x05", source="g.der")
