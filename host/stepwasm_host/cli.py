@@ -32,6 +32,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"stepwasm host {__version__} (wasmtime-py {wasmtime_version()})")
         print(f"component: {default_component_path()}")
         return 0
+    if args[:1] == ["web"]:
+        # The browser host: the page runs the component, we only serve it.
+        from .web import main as web_main
+
+        return web_main(args[1:])
 
     try:
         runtime = Runtime()
