@@ -9,6 +9,8 @@ cd "$(dirname "$0")"
 .venv/bin/python -m pip install --quiet --disable-pip-version-check \
     -e ".[dev]" -r component/requirements.txt
 localca/build-step-ca.sh >/dev/null
+# tests/interop/test_wasi_cli.py runs the command build under Node.js via jco.
+npm ci --prefix tests/node --no-audit --no-fund --silent
 
 set +e
 .venv/bin/python -m pytest "$@"

