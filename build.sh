@@ -81,3 +81,17 @@ rm -f dist/stepwasm-cli.wasm.tmp
     -p component -p build/deps app_cli -o dist/stepwasm-cli.wasm.tmp
 mv dist/stepwasm-cli.wasm.tmp dist/stepwasm-cli.wasm
 log "built dist/stepwasm-cli.wasm ($(du -h dist/stepwasm-cli.wasm | cut -f1)); run it with .venv/bin/wasmtime run"
+
+# The browser page (host/web/dist): jco, xterm.js and esbuild come from npm,
+# pinned by host/web/package-lock.json; build.mjs transpiles dist/stepwasm.wasm.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    echo "build.sh: node and npm (Node 20) are needed to build the web page" >&2
+    exit 1
+fi
+if ! cmp -s host/web/package-lock.json host/web/node_modules/.stepwasm-lock; then
+    log "installing the web page's npm packages (npm ci)"
+    (cd host/web && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
+    cp host/web/package-lock.json host/web/node_modules/.stepwasm-lock
+fi
+log "building the web page"
+node host/web/build.mjs dist/stepwasm.wasm

@@ -11,6 +11,12 @@ cd "$(dirname "$0")"
 localca/build-step-ca.sh >/dev/null
 # tests/interop/test_wasi_cli.py runs the command build under Node.js via jco.
 npm ci --prefix tests/node --no-audit --no-fund --silent
+# tests/browser drive Debian's Chromium; Playwright never downloads a browser.
+if [ ! -x /usr/bin/chromium ]; then
+    echo "test.sh: installing chromium (apt)" >&2
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
 
 set +e
 .venv/bin/python -m pytest "$@"
