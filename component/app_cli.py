@@ -20,6 +20,11 @@ from stepwasm_core.tlstransport import TlsTransport
 from wit_world import exports
 
 
+# TODO: fall back to wasi:http where a runtime lends no sockets (some edge
+# runtimes): the runtime then does TLS with its own public roots and no client
+# certificate, so only CAs it already trusts could be reached, mTLS renewal
+# would take the token path, and bootstrap could not see the peer chain. Not
+# built yet: such runtimes refuse this component for its wasi:sockets imports.
 def _context() -> cli.Context:
     steppath = os.environ.get("STEPPATH", "")
     if not steppath:
