@@ -8,6 +8,9 @@ shown as their raw IA5 bytes (punycode stays punycode), IP addresses as Go's
 
 from __future__ import annotations
 
+# asn1crypto decodes DNS names with the idna codec, which looks up the punycode
+# codec lazily for "xn--" labels: import it here so that the component has it.
+import encodings.punycode  # noqa: F401
 import ipaddress
 import unicodedata
 

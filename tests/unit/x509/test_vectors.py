@@ -344,3 +344,84 @@ def test_malformed_inputs_give_one_line(vector_dir, tmp_path, command: str) -> N
         assert (code, out) == (1, ""), file
         assert err.startswith(f"stepwasm: {message}"), (file, err)
         assert err.count("\n") == 1, err
+
+
+# --- the other new commands, natively ----------------------------------------
+
+
+class _Files(DirStorage):
+    def write(self, scope: str, path: str, data: bytes, *, secret: bool) -> None:
+        (self.root / path).write_bytes(data)
+
+
+class _PeerChain:
+    """A transport that answers every request with a fixed TLS peer chain."""
+
+    def __init__(self, chain: list[bytes]) -> None:
+        self.chain, self.requests = chain, []
+
+    def send(self, request):
+        from stepwasm_core.ports import Response
+
+        self.requests.append(request)
+        return Response(status=200, peer_chain=tuple(self.chain))
+
+
+def _run(directory: Path, argv: list[str], transport=None) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    ctx = cli.Context(transport=transport, storage=_Files(directory), stdout=out,
+                      stderr=err)
+    return cli.main(ctx, argv), out.getvalue(), err.getvalue()
+
+
+def test_keypair_and_create_natively(tmp_path) -> None:
+    code, _, err = _run(tmp_path, ["crypto", "keypair", "a.pub", "a.key", "--kty",
+                                   "RSA", "--size", "2048", "--no-password",
+                                   "--insecure"])
+    assert code == 0, err
+    private = serialization.load_pem_private_key((tmp_path / "a.key").read_bytes(), None)
+    assert private.key_size == 2048
+    assert (tmp_path / "a.key").read_bytes().startswith(b"-----BEGIN RSA PRIVATE KEY")
+    code, _, err = _run(tmp_path, ["certificate", "create", "--csr", "a", "a.csr",
+                                   "--key", "a.key", "--san", "a@example.com"])
+    assert code == 0, err
+    request = x509.load_pem_x509_csr((tmp_path / "a.csr").read_bytes())
+    assert request.is_signature_valid
+    assert request.public_key().public_numbers() == private.public_key().public_numbers()
+    code, _, err = _run(tmp_path, ["certificate", "create", "--csr", "a", "b.csr",
+                                   "b.key", "--key", "a.key"])
+    assert (code, err) == (1, "stepwasm: with --key, leave out KEY_FILE: no new key "
+                              "is made\n")
+    code, _, err = _run(tmp_path, ["crypto", "keypair", "c.pub", "c.key", "--curve",
+                                   "P-192", "--no-password", "--insecure"])
+    assert (code, err) == (1, "stepwasm: --curve P-192: EC keys take P-256, P-384 or "
+                              "P-521\n")
+
+
+def test_inspect_url_natively(vector_dir) -> None:
+    directory, _ = vector_dir
+    chain = x509.load_pem_x509_certificates((directory / "wrong-order.pem").read_bytes())
+    ders = [c.public_bytes(serialization.Encoding.DER) for c in chain]
+    transport = _PeerChain([ders[0], ders[2]])
+    code, out, err = _run(directory, ["certificate", "inspect",
+                                      "https://www.example.com:8443", "--insecure",
+                                      "--short"], transport)
+    assert (code, err) == (0, "")
+    assert out.startswith("X.509v3 TLS Certificate (ECDSA P-256) [Serial: 42]\n")
+    [request] = transport.requests
+    assert (request.method, request.url, request.tls.verify) == (
+        "HEAD", "https://www.example.com:8443", False)
+    code, out, err = _run(directory, ["certificate", "inspect",
+                                      "https://www.example.com", "--roots", "root.pem",
+                                      "--bundle", "--format", "pem"], transport)
+    assert (code, err) == (0, "")
+    assert out.count("BEGIN CERTIFICATE") == 2
+    assert transport.requests[-1].tls.verify is False  # the component verifies
+    code, _, err = _run(directory, ["certificate", "inspect", "https://other.example",
+                                    "--roots", "root.pem"], transport)
+    assert code == 1
+    assert err.startswith("stepwasm: https://other.example: the server's chain does "
+                          "not verify: host name 'other.example' not in the "
+                          "certificate's SANs")
+    code, _, err = _run(directory, ["certificate", "inspect", "leaf.pem", "--insecure"])
+    assert err == "stepwasm: --roots and --insecure are for https:// addresses only\n"
