@@ -38,6 +38,14 @@ from stepwasm_core.issue import (
 )
 from stepwasm_core.pem import load_certificates
 from stepwasm_core.profile import Profile, load_profile
+from stepwasm_core.renewal import (
+    DaemonPlan,
+    RenewFiles,
+    Renewal,
+    RenewalOptions,
+    renew_files,
+    schedule_chain,
+)
 from stepwasm_core.validity import format_time, parse_time_or_duration
 
 _SCOPES = {ports.PROFILE: storage.Scope.PROFILE, ports.FILES: storage.Scope.FILES}
@@ -163,6 +171,7 @@ _KINDS = {
     "certificate": api.ErrorKind.CERTIFICATE,
     "bootstrap": api.ErrorKind.BOOTSTRAP,
     "token": api.ErrorKind.TOKEN,
+    "expired": api.ErrorKind.EXPIRED,
 }
 
 
@@ -207,6 +216,47 @@ def _wit_issued(issued: Issued, key_pem: bytes) -> api.Issued:
 
 def _client(profile: Profile) -> CAClient:
     return CAClient(WitTransport(), profile.ca_url, [profile.root_der])
+
+
+def _options(options: api.RenewalOptions) -> RenewalOptions:
+    return RenewalOptions(options.expires_in, options.renew_period)
+
+
+def _wit_renewal(renewal: Renewal) -> api.Renewal:
+    return api.Renewal(
+        chain=renewal.chain_pem,
+        subject=renewal.subject,
+        serial=renewal.serial,
+        not_before=renewal.schedule.not_before,
+        not_after=renewal.schedule.not_after,
+        renew_at=renewal.schedule.renew_at,
+        clock_skew=renewal.clock_skew,
+        warnings=list(renewal.warnings),
+    )
+
+
+def _wit_renew_files(files: RenewFiles) -> api.RenewFilesRequest:
+    return api.RenewFilesRequest(
+        crt_file=files.crt_file,
+        key_file=files.key_file,
+        out_file=files.out_file,
+        mtls=files.mtls,
+        ca_url=files.ca_url,
+        root=files.root,
+        options=api.RenewalOptions(
+            expires_in=files.options.expires_in,
+            renew_period=files.options.renew_period,
+        ),
+    )
+
+
+def _wit_daemon_plan(plan: DaemonPlan) -> api.DaemonPlan:
+    return api.DaemonPlan(
+        files=_wit_renew_files(plan.files),
+        exec=list(plan.exec_args),
+        pid=plan.pid,
+        signal=plan.signal,
+    )
 
 
 class Api(exports.Api):
@@ -310,6 +360,32 @@ class Api(exports.Api):
     @_guarded
     def inspect(self, data: bytes, format: str, bundle: bool) -> str:
         return certinfo.inspect(bytes(data), source="input", format=format, bundle=bundle)
+
+    @_guarded
+    def next_renewal(
+        self, chain: bytes, options: api.RenewalOptions, last_renewal: float | None
+    ) -> api.Renewal:
+        renewal = schedule_chain(
+            bytes(chain), _options(options), now=time.time(), last_renewal=last_renewal
+        )
+        return _wit_renewal(renewal)
+
+    @_guarded
+    def renew_files(self, req: api.RenewFilesRequest) -> api.Renewal:
+        files = RenewFiles(
+            crt_file=req.crt_file,
+            key_file=req.key_file,
+            out_file=req.out_file,
+            mtls=req.mtls,
+            ca_url=req.ca_url,
+            root=req.root,
+            options=_options(req.options),
+        )
+        return _wit_renewal(renew_files(WitTransport(), WitStorage(), files))
+
+    @_guarded
+    def plan_daemon(self, args: list[str]) -> api.DaemonPlan:
+        return _wit_daemon_plan(cli.parse_daemon_plan(list(args)))
 
     def run(self, args: list[str]) -> api.RunResult:
         stdout, stderr = io.StringIO(), io.StringIO()

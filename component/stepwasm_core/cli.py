@@ -7,6 +7,7 @@ does. Every failure ends in one line on stderr and a non-zero exit code.
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import logging
 import sys
@@ -15,21 +16,18 @@ import traceback
 from dataclasses import dataclass, field
 from typing import Callable, TextIO
 
-from . import certcli, certinfo
+from . import certcli, certinfo, renewal
 from .bootstrap import bootstrap
 from .caclient import CAClient
 from .crypto import keys
 from .errors import InputError, StepwasmError, StorageError
 from .fingerprint import ENCODINGS, fingerprint, normalize_fingerprint
 from .issue import (
-    Issued,
     check_token,
     common_name,
     find_provisioner,
-    key_matches,
     new_revoke_token,
     new_sign_token,
-    renew_certificate,
     revoke_certificate,
     sign_certificate,
 )
@@ -37,6 +35,7 @@ from .pem import load_certificates, to_pem
 from .ports import FILES, Storage, Transport
 from .profile import Profile, read_user_file, resolve_profile
 from .provisioner import list_provisioners
+from .schedule import certificate_times
 from .validity import format_time, parse_time_or_duration
 
 __all__ = ["Context", "main"]
@@ -182,6 +181,18 @@ def build_parser(out: TextIO) -> argparse.ArgumentParser:
     p.add_argument("--force", "-f", action="store_true")
     p.add_argument("--mtls", nargs="?", const=True, default=True, type=_bool_flag,
                    help="renew over mTLS (default true); --mtls=false uses a token")
+    p.add_argument("--daemon", action="store_true",
+                   help="keep renewing in the foreground (run by the host)")
+    p.add_argument("--expires-in", default="",
+                   help="renew when less than this is left, e.g. 1h")
+    p.add_argument("--renew-period", default="",
+                   help="with --daemon: renew this long after each issuance")
+    p.add_argument("--exec", default="", dest="exec_cmd",
+                   help="with --daemon: run this command after each renewal")
+    p.add_argument("--pid", default=0, type=int,
+                   help="with --daemon: signal this process after each renewal")
+    p.add_argument("--signal", default="",
+                   help="with --pid: the signal to send (default SIGHUP)")
     _add_ca_flags(p)
     p.set_defaults(run=cmd_renew)
 
@@ -258,7 +269,8 @@ def _profile(ctx: Context, args) -> Profile:
 
 
 def _client(ctx: Context, profile: Profile) -> CAClient:
-    return CAClient(ctx.transport, profile.ca_url, [profile.root_der])
+    return CAClient(ctx.transport, profile.ca_url, [profile.root_der],
+                    clock=ctx.clock, on_warning=ctx.say)
 
 
 def _read_password(ctx: Context, path: str) -> bytes:
@@ -446,18 +458,34 @@ def cmd_certificate(ctx: Context, args) -> int:
 
 
 def cmd_renew(ctx: Context, args) -> int:
-    chain = _load_chain(ctx, args.crt_file)
-    key = _load_key(ctx, args.key_file)
-    if not key_matches(chain[0], key):
-        raise InputError(f"{args.key_file}: the key does not match the certificate "
-                         f"in {args.crt_file}")
-    profile = _profile(ctx, args)
-    client = _client(ctx, profile)
-    issued: Issued = renew_certificate(client, profile, chain, key, mtls=args.mtls)
-    target = args.out or args.crt_file
-    write_files(ctx.storage, [(target, issued.chain_pem, False)])
-    ctx.say(f"Your certificate has been saved in {target}.")
+    plan = renewal.daemon_plan(args)
+    if args.daemon:
+        # The loop needs signals, sleep and processes: the host runs it
+        # (stepwasm_host.daemon), asking the core for the plan and schedule.
+        raise InputError("ca renew --daemon runs in the stepwasm command, "
+                         "not through this interface")
+    if args.renew_period or args.exec_cmd or args.pid or args.signal:
+        raise InputError("--renew-period, --exec, --pid and --signal need --daemon")
+    expires_in, _ = plan.files.options.seconds()
+    if expires_in is not None:
+        leaf = _load_chain(ctx, args.crt_file)[0]
+        left = certificate_times(leaf)[1] - ctx.clock()
+        if left > expires_in:
+            ctx.say(f"The certificate in {args.crt_file} has {left:.0f} s left, "
+                    f"more than --expires-in {args.expires_in}: not renewed.")
+            return 0
+    renewal.renew_files(ctx.transport, ctx.storage, plan.files, clock=ctx.clock,
+                        on_warning=ctx.say)
+    ctx.say(f"Your certificate has been saved in {plan.files.target}.")
     return 0
+
+
+def parse_daemon_plan(argv: list[str]) -> renewal.DaemonPlan:
+    """`ca renew CRT KEY --daemon ...` checked into the plan the host runs."""
+    args = build_parser(io.StringIO()).parse_args(argv)
+    if (args.group, getattr(args, "command", "")) != ("ca", "renew") or not args.daemon:
+        raise InputError("the daemon runs ca renew CRT KEY --daemon")
+    return renewal.daemon_plan(args)
 
 
 def cmd_revoke(ctx: Context, args) -> int:

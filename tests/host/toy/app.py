@@ -37,3 +37,4 @@ class Api(exports.Api):
 
     bootstrap = certificate = inspect = read_profile = _nothing
     renew = revoke = token = _nothing
+    next_renewal = plan_daemon = renew_files = _nothing
