@@ -4,11 +4,21 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from .api import Client, Issued, KeySpec, Profile, RunResult
+from .api import (
+    Client,
+    DaemonPlan,
+    Issued,
+    KeySpec,
+    Profile,
+    Renewal,
+    RenewFiles,
+    RunResult,
+)
 from .errors import (
     BootstrapError,
     CAError,
     CertificateError,
+    CertificateExpired,
     ComponentError,
     ComponentNotFound,
     ComponentTrap,
@@ -22,6 +32,7 @@ from .errors import (
     TransportError,
 )
 from .http import Http, HttpFailure, HttpRequest, HttpResponse, TlsConfig
+from .rotation import Renewer, RotatingSSLContext, Rotation
 from .runtime import Ports, Runtime, Session
 from .storage import Storage, StorageFailure
 
@@ -29,12 +40,14 @@ __all__ = [
     "BootstrapError",
     "CAError",
     "CertificateError",
+    "CertificateExpired",
     "Client",
     "ComponentError",
     "ComponentNotFound",
     "ComponentTrap",
     "ConfigError",
     "CryptoError",
+    "DaemonPlan",
     "Http",
     "HttpFailure",
     "HttpRequest",
@@ -45,6 +58,11 @@ __all__ = [
     "KeySpec",
     "Ports",
     "Profile",
+    "RenewFiles",
+    "Renewal",
+    "Renewer",
+    "RotatingSSLContext",
+    "Rotation",
     "RunResult",
     "Runtime",
     "Session",

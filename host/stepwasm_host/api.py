@@ -15,6 +15,7 @@ import os
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Self
 
 from wasmtime import component as wc
@@ -26,9 +27,12 @@ from .storage import Storage
 
 __all__ = [
     "Client",
+    "DaemonPlan",
     "Issued",
     "KeySpec",
     "Profile",
+    "RenewFiles",
+    "Renewal",
     "RunResult",
 ]
 
@@ -69,6 +73,53 @@ class Issued:
     subject: str
     not_before: str
     not_after: str
+
+
+@dataclass(frozen=True)
+class Renewal:
+    """A certificate in place and when the core says to renew it (UTC)."""
+
+    chain: bytes
+    subject: str
+    serial: str
+    not_before: datetime
+    not_after: datetime
+    renew_at: datetime
+    #: The CA's clock minus ours in seconds, when a request measured it.
+    clock_skew: float | None = None
+    #: Lines for the user, such as a clock skew warning.
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RenewFiles:
+    """Renew `crt_file` keeping `key_file`; the chain goes to `out_file`."""
+
+    crt_file: str
+    key_file: str
+    out_file: str = ""
+    mtls: bool = True
+    ca_url: str = ""
+    root: str = ""
+    #: Renew when less than this is left, e.g. "10m" ("" for the default).
+    expires_in: str = ""
+    #: Renew this long after issuance, e.g. "8h" ("" for the default).
+    renew_period: str = ""
+
+    @property
+    def target(self) -> str:
+        """The file the renewed chain is written to."""
+        return self.out_file or self.crt_file
+
+
+@dataclass(frozen=True)
+class DaemonPlan:
+    """`ca renew CRT KEY --daemon ...` as the core checked it."""
+
+    files: RenewFiles
+    exec_args: tuple[str, ...] = ()
+    pid: int = 0
+    signal: str = "SIGHUP"
 
 
 @dataclass(frozen=True)
@@ -190,6 +241,44 @@ class Client:
         """Describe a certificate or CSR: "text", "short", "json" or "pem"."""
         return str(self._call("inspect", bytes(data), format, bundle))
 
+    def next_renewal(
+        self,
+        chain: bytes,
+        *,
+        expires_in: str = "",
+        renew_period: str = "",
+        last_renewal: datetime | None = None,
+    ) -> Renewal:
+        """When to renew `chain` (PEM, leaf first), by the core's schedule."""
+        options = _record(expires_in=expires_in, renew_period=renew_period)
+        last = last_renewal.timestamp() if last_renewal is not None else None
+        return _renewal(self._call("next-renewal", bytes(chain), options, last))
+
+    def renew_files(self, request: RenewFiles) -> Renewal:
+        """Renew a certificate file in the work directory, atomically."""
+        return _renewal(self._call("renew-files", _renew_files_record(request)))
+
+    def plan_daemon(self, args: Sequence[str]) -> DaemonPlan:
+        """Check `ca renew CRT KEY --daemon ...` (no leading "stepwasm")."""
+        value = self._call("plan-daemon", list(args))
+        files = value.files
+        options = files.options
+        return DaemonPlan(
+            files=RenewFiles(
+                crt_file=getattr(files, "crt-file"),
+                key_file=getattr(files, "key-file"),
+                out_file=getattr(files, "out-file"),
+                mtls=files.mtls,
+                ca_url=getattr(files, "ca-url"),
+                root=files.root,
+                expires_in=getattr(options, "expires-in"),
+                renew_period=getattr(options, "renew-period"),
+            ),
+            exec_args=tuple(value.exec),
+            pid=value.pid,
+            signal=value.signal,
+        )
+
     def run(self, args: Sequence[str]) -> RunResult:
         """Run a command line with its output captured."""
         value = self._session_call("run", list(args))
@@ -259,6 +348,38 @@ def _issued(value: Any) -> Issued:
         subject=value.subject,
         not_before=getattr(value, "not-before"),
         not_after=getattr(value, "not-after"),
+    )
+
+
+def _time(seconds: float) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+def _renewal(value: Any) -> Renewal:
+    skew = getattr(value, "clock-skew")
+    return Renewal(
+        chain=bytes(value.chain),
+        subject=value.subject,
+        serial=value.serial,
+        not_before=_time(getattr(value, "not-before")),
+        not_after=_time(getattr(value, "not-after")),
+        renew_at=_time(getattr(value, "renew-at")),
+        clock_skew=float(skew) if skew is not None else None,
+        warnings=tuple(value.warnings),
+    )
+
+
+def _renew_files_record(request: RenewFiles) -> wc.Record:
+    return _record(
+        crt_file=request.crt_file,
+        key_file=request.key_file,
+        out_file=request.out_file,
+        mtls=request.mtls,
+        ca_url=request.ca_url,
+        root=request.root,
+        options=_record(
+            expires_in=request.expires_in, renew_period=request.renew_period
+        ),
     )
 
 

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import wasmtime
 
-from . import __version__
+from . import __version__, daemon
 from .errors import ComponentError, ComponentTrap
 from .http import Http
 from .runtime import Ports, Runtime, default_component_path, wasmtime_version
@@ -32,6 +32,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"stepwasm host {__version__} (wasmtime-py {wasmtime_version()})")
         print(f"component: {default_component_path()}")
         return 0
+    if daemon.is_daemon_command(args):
+        # The loop needs signals and sleep, which WASI lacks: the host runs it.
+        return daemon.main(args)
     if args[:1] == ["web"]:
         # The browser host: the page runs the component, we only serve it.
         from .web import main as web_main

@@ -8,6 +8,7 @@ StepwasmError
 ├── CAError             the CA answered with an error status (`status`)
 ├── CryptoError
 ├── CertificateError    a certificate that does not parse, fit or verify
+│   └── CertificateExpired  expired, and the CA refuses to renew it
 ├── BootstrapError      fingerprint mismatch, untrusted peer chain
 ├── TokenError          a token that cannot be made or read
 ├── InternalError       a bug inside the component
@@ -15,7 +16,8 @@ StepwasmError
 │   └── ComponentNotFound
 └── ComponentTrap       the component trapped (it is reloaded on the next call)
 
-The first ten mirror the `error-kind` enum of `stepwasm:client/api`.
+The first ten and CertificateExpired mirror the `error-kind` enum of
+`stepwasm:client/api`.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ __all__ = [
     "BootstrapError",
     "CAError",
     "CertificateError",
+    "CertificateExpired",
     "ComponentError",
     "ComponentNotFound",
     "ComponentTrap",
@@ -83,6 +86,12 @@ class CertificateError(StepwasmError):
     kind = "certificate"
 
 
+class CertificateExpired(CertificateError):
+    """The certificate has expired and the CA refuses to renew it."""
+
+    kind = "expired"
+
+
 class BootstrapError(StepwasmError):
     kind = "bootstrap"
 
@@ -120,6 +129,7 @@ _BY_KIND: dict[str, type[StepwasmError]] = {
         TransportError,
         CryptoError,
         CertificateError,
+        CertificateExpired,
         BootstrapError,
         TokenError,
         InternalError,
