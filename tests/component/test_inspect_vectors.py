@@ -4,11 +4,12 @@ malformed input (tests/unit/x509/test_vectors.py runs them natively)."""
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
 
 from stepwasm_host import Client
 from tests.unit.x509 import inspect_cases
@@ -38,6 +39,15 @@ def test_goldens_in_the_component(vectors, client) -> None:
             result = client.run(inspect_cases.arguments(vector, layout))
             assert (result.exit_code, result.stderr) == (0, ""), vector.name
             inspect_cases.check_golden(vector, layout, result.stdout)
+
+
+def test_fingerprint_in_the_component(vectors, client) -> None:
+    directory, _ = vectors
+    cert = x509.load_pem_x509_certificate((directory / "leaf.pem").read_bytes())
+    result = client.run(["certificate", "fingerprint", "leaf.der", "--sha1"])
+    assert result.stdout == cert.fingerprint(hashes.SHA1()).hex() + "\n"  # noqa: S303
+    result = client.run(["certificate", "fingerprint", "leaf.pem", "--format", "base64"])
+    assert result.stdout == base64.b64encode(cert.fingerprint(hashes.SHA256())).decode() + "\n"
 
 
 def test_verify_in_the_component(client) -> None:

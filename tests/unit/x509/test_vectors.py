@@ -425,3 +425,25 @@ def test_inspect_url_natively(vector_dir) -> None:
                           "certificate's SANs")
     code, _, err = _run(directory, ["certificate", "inspect", "leaf.pem", "--insecure"])
     assert err == "stepwasm: --roots and --insecure are for https:// addresses only\n"
+
+
+def test_fingerprints_against_cryptography(vector_dir) -> None:
+    directory, vectors = vector_dir
+    run = run_in(directory)
+    for vector in vectors:
+        if vector.kind == "csr":
+            continue
+        data = (directory / vector.file).read_bytes()
+        certs = ([x509.load_der_x509_certificate(data)] if vector.file.endswith(".der")
+                 else x509.load_pem_x509_certificates(data))
+        for flags, digest, encode in (
+            ([], hashes.SHA256(), bytes.hex),
+            (["--sha256"], hashes.SHA256(), bytes.hex),
+            (["--sha1"], hashes.SHA1(), bytes.hex),  # noqa: S303
+            (["--format", "base64"], hashes.SHA256(),
+             lambda d: base64.b64encode(d).decode()),
+        ):
+            code, out, err = run(["certificate", "fingerprint", vector.file, "--bundle",
+                                  *flags])
+            assert (code, err) == (0, "")
+            assert out.splitlines() == [encode(c.fingerprint(digest)) for c in certs]
