@@ -49,7 +49,7 @@ RETURNED_HEADERS = ("content-type", "x-request-id", "location")
 
 #: The page's policy: scripts, workers, wasm and requests from this origin only.
 #: xterm.js adds <style> elements for its theme, hence 'unsafe-inline' for styles.
-CONTENT_SECURITY_POLICY = "; ".join(
+CONTENT_SECURITY_POLICY = "; ".join(  # noqa: FLY002 (one directive a line)
     [
         "default-src 'none'",
         "script-src 'self' 'wasm-unsafe-eval'",
@@ -64,7 +64,7 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 _PEM_CERT = re.compile(
-    rb"-----BEGIN CERTIFICATE-----\s+(.+?)\s+-----END CERTIFICATE-----", re.S
+    rb"-----BEGIN CERTIFICATE-----\s+(.+?)\s+-----END CERTIFICATE-----", re.DOTALL
 )
 
 
@@ -138,7 +138,9 @@ def resolve_root(
             raise GatewayError("--fingerprint: expected 64 hex digits (SHA-256)")
         try:
             response = http.send(
-                HttpRequest("GET", f"{ca_url}/root/{wanted}", tls=TlsConfig(verify=False))
+                HttpRequest(
+                    "GET", f"{ca_url}/root/{wanted}", tls=TlsConfig(verify=False)
+                )
             )
         except HttpFailure as e:
             raise GatewayError(f"cannot fetch the root from {ca_url}: {e}") from e
@@ -236,8 +238,10 @@ def _header_safe(text: str) -> str:
 
 
 def _refusal(status: HTTPStatus, message: str):
-    return int(status), [("Content-Type", "text/plain; charset=utf-8")], (
-        f"stepwasm web: {message}\n".encode()
+    return (
+        int(status),
+        [("Content-Type", "text/plain; charset=utf-8")],
+        (f"stepwasm web: {message}\n".encode()),
     )
 
 
@@ -323,10 +327,14 @@ class _Handler(BaseHTTPRequestHandler):
                     "fingerprint": gateway.config.fingerprint,
                 }
             ).encode()
-            return 200, [
-                ("Content-Type", "application/json"),
-                ("Cache-Control", "no-store"),
-            ], body
+            return (
+                200,
+                [
+                    ("Content-Type", "application/json"),
+                    ("Cache-Control", "no-store"),
+                ],
+                body,
+            )
         name = "index.html" if path == "/" else path.removeprefix("/")
         if name not in gateway.manifest:
             return _refusal(HTTPStatus.NOT_FOUND, "not found")
@@ -362,9 +370,12 @@ class _Handler(BaseHTTPRequestHandler):
             return _refusal(HTTPStatus.FORBIDDEN, "not a request of the page")
         path = self.path.removeprefix("/ca")
         plain = path.split("?", 1)[0]
-        if "\\" in path or "%" in plain or any(
-            part in (".", "..") for part in plain.split("/")
-        ) or plain.startswith("//"):
+        if (
+            "\\" in path
+            or "%" in plain
+            or any(part in (".", "..") for part in plain.split("/"))
+            or plain.startswith("//")
+        ):
             return _refusal(HTTPStatus.BAD_REQUEST, "invalid path")
         length = self.headers.get("Content-Length", "0")
         if not length.isdigit() or int(length) > MAX_REQUEST_BYTES:

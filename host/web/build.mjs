@@ -15,7 +15,10 @@ import * as esbuild from "esbuild";
 const here = path.dirname(fileURLToPath(import.meta.url));
 const component = path.resolve(process.argv[2] || path.join(here, "../../dist/stepwasm.wasm"));
 const jcoOut = path.join(here, "build/jco");
-const out = path.join(here, "dist");
+const final = path.join(here, "dist");
+// Built aside and moved into place at the end: two builds at once (several
+// checkouts' build.sh) never mix their files, and the gateway never sees half.
+const out = path.join(here, `dist.tmp-${process.pid}`);
 
 const TYPES = {
   ".html": "text/html; charset=utf-8",
@@ -40,14 +43,16 @@ const digest = sha256(component);
 const stamp = path.join(jcoOut, ".component-sha256");
 if (!fs.existsSync(stamp) || fs.readFileSync(stamp, "utf8") !== digest) {
   log("transpiling the component with jco");
-  fs.rmSync(jcoOut, { recursive: true, force: true });
+  const fresh = `${jcoOut}.tmp-${process.pid}`;
   execFileSync(
     path.join(here, "node_modules/.bin/jco"),
-    ["transpile", component, "-o", jcoOut, "--name", "stepwasm",
+    ["transpile", component, "-o", fresh, "--name", "stepwasm",
       "--instantiation", "async", "--no-nodejs-compat", "--quiet"],
     { stdio: ["ignore", "ignore", "inherit"] },
   );
-  fs.writeFileSync(stamp, digest);
+  fs.writeFileSync(path.join(fresh, ".component-sha256"), digest);
+  fs.rmSync(jcoOut, { recursive: true, force: true });
+  fs.renameSync(fresh, jcoOut);
 }
 
 // 2. esbuild: the page and the worker.
@@ -78,7 +83,8 @@ for (const name of fs.readdirSync(jcoOut)) {
 log("compressing (gzip, brotli)");
 const files = {};
 let raw = 0, gzip = 0, brotli = 0;
-for (const rel of ["index.html", ...fs.readdirSync(path.join(out, "assets")).map((n) => `assets/${n}`)]) {
+const assets = fs.readdirSync(path.join(out, "assets")).map((n) => `assets/${n}`);
+for (const rel of ["index.html", ...assets]) {
   const file = path.join(out, rel);
   const data = fs.readFileSync(file);
   const gz = zlib.gzipSync(data, { level: 9 });
@@ -98,5 +104,9 @@ for (const rel of ["index.html", ...fs.readdirSync(path.join(out, "assets")).map
 }
 const manifest = { component: digest, files, total: { size: raw, gzip, br: brotli } };
 fs.writeFileSync(path.join(out, "manifest.json"), JSON.stringify(manifest, null, 1) + "\n");
+const old = `${final}.old-${process.pid}`;
+if (fs.existsSync(final)) fs.renameSync(final, old);
+fs.renameSync(out, final);
+fs.rmSync(old, { recursive: true, force: true });
 const mib = (n) => (n / 1048576).toFixed(1) + " MiB";
-log(`built ${out}: ${mib(raw)} raw, ${mib(gzip)} gzip, ${mib(brotli)} brotli`);
+log(`built ${final}: ${mib(raw)} raw, ${mib(gzip)} gzip, ${mib(brotli)} brotli`);

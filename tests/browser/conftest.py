@@ -19,10 +19,10 @@ from pathlib import Path
 
 import pytest
 
+from localca.server import CAServer
+
 # The CA fixtures of the interop tests: `ca` and `make_ca`.
 from tests.interop.conftest import ca, make_ca, step_ca_binary  # noqa: F401
-
-from localca.server import CAServer
 
 CHROMIUM = os.environ.get("STEPWASM_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -79,8 +79,15 @@ def start_web(ca_server: CAServer, *trust: str) -> WebServer:
     log_path = ca_server.pki.directory / f"web-{port}.log"
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
-            [str(STEPWASM), "web", "--ca-url", ca_server.ca_url, *trust_args,
-             "--port", str(port)],
+            [
+                str(STEPWASM),
+                "web",
+                "--ca-url",
+                ca_server.ca_url,
+                *trust_args,
+                "--port",
+                str(port),
+            ],
             stdout=log,
             stderr=subprocess.STDOUT,
         )

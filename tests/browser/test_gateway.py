@@ -52,7 +52,7 @@ def test_forwards_to_the_ca_with_the_peer_chain(web):
 
 
 def test_serves_the_page_with_a_strict_policy(web):
-    status, headers, body = _request(web, "GET", "/", {"Accept-Encoding": "gzip"})
+    status, headers, _ = _request(web, "GET", "/", {"Accept-Encoding": "gzip"})
     assert status == 200
     assert headers["Content-Encoding"] == "gzip"
     policy = headers["Content-Security-Policy"]
@@ -86,7 +86,11 @@ def test_refuses_other_hosts_and_paths(web):
 
 
 def test_refuses_a_foreign_host_header(web):
-    for host in ("evil.example", f"evil.example:{web.port}", f"127.0.0.1:{web.port + 1}"):
+    for host in (
+        "evil.example",
+        f"evil.example:{web.port}",
+        f"127.0.0.1:{web.port + 1}",
+    ):
         status, _, body = _request(web, "GET", "/ca/health", {**PAGE, "Host": host})
         assert (status, body) == (421, b"stepwasm web: unknown Host\n"), host
         status, _, _ = _request(web, "GET", "/", {"Host": host})
@@ -102,14 +106,18 @@ def test_refuses_a_foreign_origin(web):
         )
         assert (status, body) == (403, b"stepwasm web: foreign Origin\n"), origin
         assert "Access-Control-Allow-Origin" not in headers
-    status, _, _ = _request(web, "GET", "/ca/health", {**PAGE, "Sec-Fetch-Site": "cross-site"})
+    status, _, _ = _request(
+        web, "GET", "/ca/health", {**PAGE, "Sec-Fetch-Site": "cross-site"}
+    )
     assert status == 403
     # Without the page's header (a form or a simple request from another site).
     status, _, _ = _request(web, "GET", "/ca/health")
     assert status == 403
     # No CORS preflight is ever granted.
     status, headers, _ = _request(
-        web, "OPTIONS", "/ca/sign",
+        web,
+        "OPTIONS",
+        "/ca/sign",
         {"Origin": "http://evil.example", "Access-Control-Request-Method": "POST"},
     )
     assert status == 403
@@ -123,9 +131,20 @@ def test_refuses_a_foreign_origin(web):
 
 def test_a_wrong_fingerprint_stops_it_in_one_line(ca):
     result = subprocess.run(
-        [str(STEPWASM), "web", "--ca-url", ca.ca_url, "--fingerprint", "ab" * 32,
-         "--port", "0"],
-        capture_output=True, text=True, timeout=60,
+        [
+            str(STEPWASM),
+            "web",
+            "--ca-url",
+            ca.ca_url,
+            "--fingerprint",
+            "ab" * 32,
+            "--port",
+            "0",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert result.returncode == 1
     assert result.stdout == ""
@@ -137,9 +156,20 @@ def test_a_wrong_fingerprint_stops_it_in_one_line(ca):
 
 def test_listens_on_loopback_only(ca):
     result = subprocess.run(
-        [str(STEPWASM), "web", "--ca-url", ca.ca_url, "--root", str(ca.pki.root_cert),
-         "--host", "0.0.0.0"],
-        capture_output=True, text=True, timeout=60,
+        [
+            str(STEPWASM),
+            "web",
+            "--ca-url",
+            ca.ca_url,
+            "--root",
+            str(ca.pki.root_cert),
+            "--host",
+            "0.0.0.0",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert result.returncode == 2
     assert "invalid choice: '0.0.0.0'" in result.stderr

@@ -20,7 +20,9 @@ def _leaf(pem: bytes) -> x509.Certificate:
 
 
 def _public(cert: x509.Certificate) -> bytes:
-    return cert.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+    return cert.public_key().public_bytes(
+        Encoding.DER, PublicFormat.SubjectPublicKeyInfo
+    )
 
 
 def test_bootstrap_certificate_inspect_renew_reload(web, context, artifacts):
@@ -51,9 +53,10 @@ def test_bootstrap_certificate_inspect_renew_reload(web, context, artifacts):
     assert files["web.key"]["secret"] is True
     issued = _leaf(page.read_file("web.crt"))
     assert issued.subject.rfc4514_string() == "CN=web.internal"
-    assert issued.issuer == x509.load_pem_x509_certificate(
-        ca.pki.intermediate_cert.read_bytes()
-    ).subject
+    assert (
+        issued.issuer
+        == x509.load_pem_x509_certificate(ca.pki.intermediate_cert.read_bytes()).subject
+    )
 
     out = page.command("certificate inspect web.crt")
     assert f"Serial Number: {issued.serial_number}" in out
@@ -95,7 +98,10 @@ def test_bootstrap_certificate_inspect_renew_reload(web, context, artifacts):
     before = {path: page.read_file(path) for path in page.files()}
     page.reload()
     assert set(page.files()) == {
-        "certs/root_ca.crt", "config/defaults.json", "web.crt", "web.key"
+        "certs/root_ca.crt",
+        "config/defaults.json",
+        "web.crt",
+        "web.key",
     }
     assert {path: page.read_file(path) for path in before} == before
     assert "Bootstrapped" in page.terminal_text()
@@ -118,8 +124,10 @@ def test_rotation_panel_renews_a_short_lived_certificate(
     # The `password` command stores a password file, asked for masked.
     password = ca.pki.provisioner_password.decode()
     page.type_line("password pass.txt")
-    page.wait_for(lambda: page.terminal_text().rstrip().endswith("Password for pass.txt:"),
-                  "the password prompt")
+    page.wait_for(
+        lambda: page.terminal_text().rstrip().endswith("Password for pass.txt:"),
+        "the password prompt",
+    )
     done = page.commands_done()
     page.page.keyboard.type(password)
     page.page.keyboard.press("Enter")
@@ -142,6 +150,8 @@ def test_rotation_panel_renews_a_short_lived_certificate(
 
     row = '#rotation-list li[data-crt="short.crt"]'
     page.page.wait_for_selector(row)
+    # The core's schedule (api.next-renewal), not the page's fallback rule.
+    assert "(core schedule)" in page.page.inner_text(row)
     page.wait_for(
         lambda: page.page.get_attribute(row, "data-renewals") == "1",
         "the automatic renewal",
@@ -155,4 +165,33 @@ def test_rotation_panel_renews_a_short_lived_certificate(
     assert "[rotation] renewing short.crt" in text
     assert f"-> {renewed.serial_number}" in text
     page.page.screenshot(path=str(artifacts / "browser-rotation.png"))
+    assert page.console_errors == []
+
+
+def test_errors_show_as_one_line(web, context):
+    ca = web.ca
+    page = WebPage(context.new_page(), web.url)
+    page.open()
+
+    def one_line(command: str) -> str:
+        out = page.command(command)
+        lines = [line for line in out.splitlines() if line.strip()]
+        # The command as typed (it may wrap), then exactly one line of error.
+        assert lines[-1].startswith("stepwasm$"), out
+        error = lines[-2]
+        assert error.startswith(("stepwasm: ", "error: ")), out
+        return error
+
+    assert "bootstrap" in one_line("ca health")
+    assert one_line('ca token "unterminated') == 'stepwasm: unterminated " quote'
+    # The page's http import reaches the gateway's CA only.
+    error = one_line(
+        "ca bootstrap --ca-url https://127.0.0.1:1 "
+        f"--fingerprint {ca.pki.root_fingerprint}"
+    )
+    assert f"this page reaches only the CA at {ca.ca_url}" in error
+    error = one_line(f"ca bootstrap --ca-url {ca.ca_url} --fingerprint {'ab' * 32}")
+    assert "404" in error or "fingerprint" in error
+    assert "certs/root_ca.crt" not in page.files()
+    assert page.page.get_attribute("body", "data-ready") == "true"
     assert page.console_errors == []

@@ -61,7 +61,7 @@ class WebPage:
             timeout=COMMAND_TIMEOUT_MS,
         )
         after = self.terminal_text()
-        return after[len(before) :] if after.startswith(before) else after
+        return after.removeprefix(before)
 
     def wait_for(
         self, condition: Callable[[], object], what: str, timeout: float = 120

@@ -231,11 +231,16 @@ async function repl() {
   }
 }
 
-/** The terminal's text, one string per line (scrollback included). */
+/** The terminal's text, one string per logical line (wrapped rows joined). */
 api.terminalText = () => {
   const buffer = term.buffer.active;
   const lines = [];
-  for (let i = 0; i < buffer.length; i++) lines.push(buffer.getLine(i).translateToString(true));
+  for (let i = 0; i < buffer.length; i++) {
+    const row = buffer.getLine(i);
+    const text = row.translateToString(true);
+    if (row.isWrapped && lines.length) lines[lines.length - 1] += text;
+    else lines.push(text);
+  }
   return lines.join("\n").replace(/\n+$/, "");
 };
 
