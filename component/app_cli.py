@@ -24,14 +24,16 @@ from wit_world import exports
 # runtimes): the runtime then does TLS with its own public roots and no client
 # certificate, so only CAs it already trusts could be reached, mTLS renewal
 # would take the token path, and bootstrap could not see the peer chain. Not
-# built yet: such runtimes refuse this component for its wasi:sockets imports.
+# built: such runtimes refuse this component for its wasi:sockets imports (the
+# CPython inside imports them), and importing wasi:http here would make
+# `wasmtime run` need `-S http` too; it needs a third component.
 def _context() -> cli.Context:
     steppath = os.environ.get("STEPPATH", "")
     if not steppath:
         home = os.environ.get("HOME", "")
         steppath = f"{home}/.step" if home else "/step"
     return cli.Context(
-        transport=TlsTransport(),
+        transport=TlsTransport(max_timeout=_timeout()),
         storage=FsStorage(steppath, "."),
         stdout=sys.stdout,
         stderr=sys.stderr,
@@ -39,6 +41,15 @@ def _context() -> cli.Context:
         read_stdin=lambda: sys.stdin.buffer.read(),
         debug=bool(os.environ.get("STEPWASM_DEBUG")),
     )
+
+
+def _timeout() -> float | None:
+    """STEPWASM_TIMEOUT: at most this many seconds per request."""
+    text = os.environ.get("STEPWASM_TIMEOUT", "")
+    try:
+        return float(text) if text and float(text) > 0 else None
+    except ValueError:
+        return None
 
 
 class Run(exports.Run):

@@ -75,9 +75,12 @@ class TlsTransport:
         *,
         max_response_bytes: int = MAX_RESPONSE_BYTES,
         default_timeout: float = DEFAULT_TIMEOUT,
+        max_timeout: float | None = None,
     ) -> None:
         self.max_response_bytes = max_response_bytes
         self.default_timeout = default_timeout
+        #: An upper bound on every request's time, whatever it asks for.
+        self.max_timeout = max_timeout
 
     def supports_client_certificates(self) -> bool:
         return True
@@ -126,7 +129,10 @@ class TlsTransport:
             )
 
         timeout = request.timeout_ms / 1000 if request.timeout_ms else None
-        deadline = time.monotonic() + (timeout or self.default_timeout)
+        timeout = timeout or self.default_timeout
+        if self.max_timeout is not None:
+            timeout = min(timeout, self.max_timeout)
+        deadline = time.monotonic() + timeout
         sock = _connect(host, port, deadline)
         try:
             conn = _handshake(sock, host, tls, deadline)

@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import subprocess
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +23,7 @@ import pytest
 from cryptography import x509
 
 from ..conftest import REPO, Result
-from ..tls_server import HOUR, NOW, TlsServer, make_pki
+from ..tls_server import HOUR, NOW, SilentServer, TlsServer, make_pki
 from .test_flow import _chain, _key, _openssl_verify, _sans
 
 pytestmark = pytest.mark.interop
@@ -286,6 +287,22 @@ def test_host_name_by_dns_lookup(wasi_cli, ca):
     wasi_cli.flags = ["-S", "allow-ip-name-lookup=n"]
     result = wasi_cli("ca", "health")
     assert result.error_line.startswith(f"stepwasm: cannot reach {url}/health: dns: ")
+
+
+def test_a_silent_server_times_out(wasi_cli, tmp_path):
+    """Socket timeouts work over wasi:sockets (STEPWASM_TIMEOUT caps each request)."""
+    server = SilentServer()
+    try:
+        pki = make_pki(tmp_path / "pki")
+        shutil.copy(pki.root_file, wasi_cli.cwd / "root.crt")
+        wasi_cli.flags = ["--env", "STEPWASM_TIMEOUT=1"]
+        started = time.monotonic()
+        result = wasi_cli("ca", "health", "--ca-url", server.url, "--root", "root.crt")
+        elapsed = time.monotonic() - started
+    finally:
+        server.close()
+    assert result.error_line == f"stepwasm: cannot reach {server.url}/health: timed out"
+    assert elapsed < 25  # 1 s of waiting, plus start-up; the default would be 30 s
 
 
 # -- TLS trust -----------------------------------------------------------------
