@@ -22,6 +22,7 @@ import jwt
 import pytest
 from cryptography import x509
 
+from ..component.test_component import DEPENDENCIES, _core_modules
 from ..conftest import REPO, Result
 from ..tls_server import HOUR, NOW, SilentServer, TlsServer, make_pki
 from .test_flow import _chain, _key, _openssl_verify, _sans
@@ -244,6 +245,20 @@ def test_node_network_and_reads(node_cli, ca):
     result = node_cli("certificate", "inspect", "root.crt", "--short")
     assert result.code == 0, result.stderr
     assert "localca Root CA" in result.stdout
+
+
+def test_every_core_module_is_loaded_in_the_command_build(wasi_cli):
+    """A lazy import (ours or tlslite's) would fail only inside the component."""
+    result = wasi_cli("version", "--modules")
+    assert result.code == 0, result.stderr
+    loaded = set(result.stdout.splitlines()[1:])
+    expected = _core_modules() + DEPENDENCIES + [
+        "tlslite.tlsconnection", "tlslite.utils.python_key",
+        "tlslite.utils.python_ecdsakey", "tlslite.utils.python_eddsakey",
+        "tlslite.utils.python_rsakey", "tlslite.utils.python_aesgcm",
+        "tlslite.utils.python_chacha20_poly1305", "encodings.idna",
+    ]
+    assert [m for m in expected if m not in loaded] == []
 
 
 def test_the_readme_command(wasi_cli, ca):
