@@ -79,11 +79,7 @@ class Daemon:
     def run(self) -> int:
         """Renew until SIGTERM or SIGINT; the exit code."""
         current = self.renewer.load()
-        self._say(
-            f"renewing {self.plan.files.crt_file} ({current.subject}, serial "
-            f"{current.serial}, notAfter {iso_time(current.not_after)}); next renewal "
-            f"{iso_time(current.renew_at)}"
-        )
+        # Handlers first: the start line tells a supervisor it may signal us.
         previous = _install_signals(
             {
                 signal.SIGHUP: lambda *_: self.renewer.renew_now(),
@@ -91,9 +87,16 @@ class Daemon:
                 signal.SIGINT: lambda *_: self.renewer.stop(),
             }
         )
+        previous_fd = signal.set_wakeup_fd(self.renewer.wakeup_fd)
         try:
+            self._say(
+                f"renewing {self.plan.files.crt_file} ({current.subject}, serial "
+                f"{current.serial}, notAfter {iso_time(current.not_after)}); "
+                f"next renewal {iso_time(current.renew_at)}"
+            )
             self.renewer.run()
         finally:
+            signal.set_wakeup_fd(previous_fd)
             _install_signals(previous)
             self.renewer.close()
         self._say("stopped")

@@ -83,13 +83,21 @@ class Waker:
     """Sleep that a signal handler or another thread can cut short.
 
     A pipe rather than a `threading.Event`: writing a byte is safe in a signal
-    handler, where taking the lock an Event uses is not.
+    handler, where taking the lock an Event uses is not. A signal may be
+    delivered to any thread, so a process that waits for signals also passes
+    `wakeup_fd` to `signal.set_wakeup_fd`: the interpreter then writes to the
+    pipe whichever thread got the signal, and the sleeper wakes to run its
+    handler.
     """
 
     def __init__(self) -> None:
         self._read, self._write = os.pipe()
         os.set_blocking(self._read, False)
         os.set_blocking(self._write, False)
+
+    @property
+    def wakeup_fd(self) -> int:
+        return self._write
 
     def wake(self) -> None:
         try:
@@ -183,6 +191,11 @@ class Renewer:
     @property
     def stopping(self) -> bool:
         return self._stopping
+
+    @property
+    def wakeup_fd(self) -> int:
+        """For `signal.set_wakeup_fd`: a signal then ends the current wait."""
+        return self._waker.wakeup_fd
 
     def run(self) -> None:
         """Renew on schedule until stopped."""
