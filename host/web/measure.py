@@ -39,7 +39,10 @@ def main() -> int:
         for _ in range(runs):
             context = browser.new_context()
             responses = []
-            context.on("response", lambda response: responses.append(response))
+            # A bound method is not accepted as a Playwright handler.
+            context.on(
+                "response", lambda response, seen=responses: seen.append(response)
+            )
             page = context.new_page()
             page.goto(url)
             page.wait_for_selector(

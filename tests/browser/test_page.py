@@ -71,15 +71,11 @@ def test_bootstrap_certificate_inspect_renew_reload(web, context, artifacts):
     assert renewed.serial_number != issued.serial_number
     assert renewed.not_valid_after_utc > issued.not_valid_after_utc
 
-    # The tree shows the files; a certificate is shown inspected, a key is not.
-    page.page.click('#files button[data-path="web.crt"]')
-    page.page.wait_for_selector("#viewer:not([hidden])")
-    page.wait_for(
-        lambda: str(renewed.serial_number) in page.page.inner_text("#viewer-body"),
-        "the inspected certificate in the viewer",
-    )
+    # The tree shows the files; a key is never shown, a certificate is shown
+    # inspected.
     key_pem = page.read_file("web.key")
     page.page.click('#files button[data-path="web.key"]')
+    page.page.wait_for_selector("#viewer:not([hidden])")
     page.wait_for(
         lambda: "not shown" in page.page.inner_text("#viewer-body"), "the key viewer"
     )
@@ -89,10 +85,17 @@ def test_bootstrap_certificate_inspect_renew_reload(web, context, artifacts):
     with page.page.expect_download() as download:
         page.page.click("#download")
     assert download.value.suggested_filename == "web.key"
+    page.page.click('#files button[data-path="web.crt"]')
+    page.wait_for(
+        lambda: str(renewed.serial_number) in page.page.inner_text("#viewer-body"),
+        "the inspected certificate in the viewer",
+    )
 
     # The rotation panel took the certificate on.
     row = page.page.wait_for_selector('#rotation-list li[data-crt="web.crt"]')
     assert str(renewed.serial_number) in row.inner_text()
+
+    page.page.screenshot(path=str(artifacts / "browser-flow.png"))
 
     # A reload keeps every file (IndexedDB).
     before = {path: page.read_file(path) for path in page.files()}
@@ -107,7 +110,7 @@ def test_bootstrap_certificate_inspect_renew_reload(web, context, artifacts):
     assert "Bootstrapped" in page.terminal_text()
     assert page.run(["ca", "health"]) == {"exitCode": 0, "stdout": "ok\n", "stderr": ""}
 
-    page.page.screenshot(path=str(artifacts / "browser-flow.png"))
+    page.page.screenshot(path=str(artifacts / "browser-reload.png"))
     assert page.console_errors == []
 
 
@@ -194,4 +197,17 @@ def test_errors_show_as_one_line(web, context):
     assert "404" in error or "fingerprint" in error
     assert "certs/root_ca.crt" not in page.files()
     assert page.page.get_attribute("body", "data-ready") == "true"
+
+    # History: the up arrow brings back the last command, which runs again.
+    page.page.keyboard.press("ArrowUp")
+    page.page.keyboard.press("ArrowUp")
+    page.page.keyboard.press("ArrowDown")
+    page.wait_for(
+        lambda: page.terminal_text().endswith(f"--fingerprint {'ab' * 32}"),
+        "the recalled command",
+    )
+    done = page.commands_done()
+    page.page.keyboard.press("Enter")
+    page.wait_for(lambda: page.commands_done() > done, "the recalled command's run")
+    assert page.terminal_text().count(f"--fingerprint {'ab' * 32}") == 2
     assert page.console_errors == []

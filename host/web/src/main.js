@@ -217,17 +217,24 @@ async function pageCommand(args) {
 let commandsDone = 0;
 
 async function repl() {
+  let line = await editor.read();
   for (;;) {
-    const line = await editor.read();
-    if (line === null || !line.trim()) continue;
+    if (line === null || !line.trim()) {
+      line = await editor.read();
+      continue;
+    }
     try {
       const args = splitWords(line);
       if (!(await pageCommand(args))) await runCommand(args);
     } catch (error) {
       say(`stepwasm: ${error.message}`, "error");
     }
-    // Embedders and tests wait for this to change.
+    // The next prompt is up and every write has reached the screen: embedders
+    // and tests wait for this count to change.
+    const next = editor.read();
+    await new Promise((resolve) => term.write("", resolve));
     document.body.dataset.commands = String(++commandsDone);
+    line = await next;
   }
 }
 
