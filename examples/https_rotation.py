@@ -139,7 +139,8 @@ def main(argv: list[str] | None = None) -> int:
                 _say(
                     f"serving https://127.0.0.1:{args.port}/ with serial "
                     f"{current.serial}, notAfter {iso_time(current.not_after)}, "
-                    f"next renewal {iso_time(current.renew_at)}"
+                    f"next renewal {iso_time(current.renew_at)} "
+                    f"(root: {workdir / 'step' / 'certs' / 'root_ca.crt'})"
                 )
                 for signum in (signal.SIGINT, signal.SIGTERM):
                     signal.signal(signum, lambda *_: stop.set())

@@ -14,7 +14,6 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-
 from stepwasm_host.daemon import is_daemon_command, signal_number
 from stepwasm_host.errors import InputError
 from stepwasm_host.rotation import RotatingSSLContext, Waker, retry_delay
