@@ -86,7 +86,7 @@ def argv_for(case: dict, workdir: Path, index: int) -> list[str]:
     command = runner.build_command(case, case_dir, TEMPLATE, TIME_FLAG)
     argv = shlex.split(command)[1:]
     prefix = str(workdir) + os.sep
-    return [a[len(prefix):] if a.startswith(prefix) else a for a in argv]
+    return [a.removeprefix(prefix) for a in argv]
 
 
 def run_all(

@@ -42,22 +42,37 @@ def add_commands(cert_cmds, top, out) -> None:
     """Register `certificate verify`, `certificate create` and `crypto keypair`."""
     p = cert_cmds.add_parser("verify", help="verify a certificate chain", out=out)
     p.add_argument("file", help="the leaf, then any intermediates (PEM or DER)")
-    p.add_argument("--roots", default="",
-                   help="trusted roots (PEM); default: the bootstrapped root")
+    p.add_argument(
+        "--roots",
+        default="",
+        help="trusted roots (PEM); default: the bootstrapped root",
+    )
     p.add_argument("--host", default="", help="a DNS name or IP address to check")
-    p.add_argument("--time", default="", dest="at",
-                   help="verify at this RFC 3339 time instead of now")
-    p.add_argument("--usage", default="server",
-                   help="extended key usage asked of the chain: server, client, "
-                        "a dotted OID, or none")
+    p.add_argument(
+        "--time",
+        default="",
+        dest="at",
+        help="verify at this RFC 3339 time instead of now",
+    )
+    p.add_argument(
+        "--usage",
+        default="server",
+        help="extended key usage asked of the chain: server, client, "
+        "a dotted OID, or none",
+    )
     p.set_defaults(run=cmd_verify)
 
-    p = cert_cmds.add_parser("create", help="create a certificate signing request",
-                             out=out)
+    p = cert_cmds.add_parser(
+        "create", help="create a certificate signing request", out=out
+    )
     p.add_argument("subject")
     p.add_argument("crt_file", help="where the CSR is written")
-    p.add_argument("key_file", nargs="?", default="",
-                   help="where the new key is written (not with --key)")
+    p.add_argument(
+        "key_file",
+        nargs="?",
+        default="",
+        help="where the new key is written (not with --key)",
+    )
     p.add_argument("--csr", action="store_true", help="make a CSR (required)")
     p.add_argument("--san", action="append", default=[])
     p.add_argument("--key", default="", help="sign with this existing key")
@@ -65,8 +80,9 @@ def add_commands(cert_cmds, top, out) -> None:
     p.set_defaults(run=cmd_create)
 
     crypto = top.add_parser("crypto", help="keys", out=out)
-    crypto_cmds = crypto.add_subparsers(dest="command", metavar="COMMAND",
-                                        parser_class=cert_cmds._parser_class)
+    crypto_cmds = crypto.add_subparsers(
+        dest="command", metavar="COMMAND", parser_class=cert_cmds._parser_class
+    )
     crypto_cmds.required = True
     p = crypto_cmds.add_parser("keypair", help="generate a key pair", out=out)
     p.add_argument("pub_file")
@@ -79,8 +95,11 @@ def _add_key_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--kty", default="EC", type=str.upper, choices=["EC", "OKP", "RSA"])
     p.add_argument("--curve", "--crv", default="", dest="curve")
     p.add_argument("--size", default=2048, type=int)
-    p.add_argument("--no-password", action="store_true",
-                   help="write the private key unencrypted (needs --insecure)")
+    p.add_argument(
+        "--no-password",
+        action="store_true",
+        help="write the private key unencrypted (needs --insecure)",
+    )
     p.add_argument("--insecure", action="store_true")
     p.add_argument("--force", "-f", action="store_true")
 
@@ -92,8 +111,9 @@ def parse_verify_time(text: str) -> datetime.datetime:
     """An RFC 3339 time (UTC offset required) for `--time`."""
     value = text.strip()
     if len(value) < 20 or value[10] not in "Tt ":
-        raise InputError(f"--time {text!r}: expected an RFC 3339 time such as "
-                         "2024-03-01T00:00:00Z")
+        raise InputError(
+            f"--time {text!r}: expected an RFC 3339 time such as 2024-03-01T00:00:00Z"
+        )
     try:
         moment = datetime.datetime.fromisoformat(value.replace("z", "Z"))
     except ValueError:
@@ -161,13 +181,15 @@ def _write_new(ctx, args, files: list[tuple[str, bytes, bool]]) -> None:
 
 def _load_roots(ctx, path: str) -> list:
     if path:
-        return load_certificates(read_user_file(ctx.storage, path, "--roots"),
-                                 source=path)
+        return load_certificates(
+            read_user_file(ctx.storage, path, "--roots"), source=path
+        )
     try:
         data = ctx.storage.read(PROFILE, ROOT_PATH)
     except StorageError:
-        raise InputError("--roots is required (no bootstrapped root in "
-                         f"{ctx.steppath})") from None
+        raise InputError(
+            f"--roots is required (no bootstrapped root in {ctx.steppath})"
+        ) from None
     return load_certificates(data, source=f"{ctx.steppath}/{ROOT_PATH}")
 
 
@@ -180,8 +202,9 @@ def cmd_verify(ctx, args) -> int:
     chain = load_certificates(read_input(ctx, args.file), source=args.file)
     roots = _load_roots(ctx, args.roots)
     try:
-        verify_chain(chain[0], chain[1:], roots, at=at, host=args.host or None,
-                     usage=usage)
+        verify_chain(
+            chain[0], chain[1:], roots, at=at, host=args.host or None, usage=usage
+        )
     except VerificationError as exc:
         raise VerificationError(f"{args.file} does not verify: {exc}") from None
     return 0
@@ -203,8 +226,9 @@ def cmd_create(ctx, args) -> int:
         key = _new_key(args)
         files = [(args.key_file, key.to_pem(), True)]
     der = build_csr(key, args.subject, args.san)
-    _write_new(ctx, args, [(args.crt_file, to_pem("CERTIFICATE REQUEST", der), False),
-                           *files])
+    _write_new(
+        ctx, args, [(args.crt_file, to_pem("CERTIFICATE REQUEST", der), False), *files]
+    )
     ctx.say(f"Your certificate signing request has been saved in {args.crt_file}.")
     if files:
         ctx.say(f"Your private key has been saved in {args.key_file}.")
@@ -214,10 +238,14 @@ def cmd_create(ctx, args) -> int:
 def cmd_keypair(ctx, args) -> int:
     _require_unencrypted(args, "PRIV_FILE")
     key = _new_key(args)
-    _write_new(ctx, args, [
-        (args.pub_file, key.public_key().to_pem(), False),
-        (args.priv_file, key.to_pem(), True),
-    ])
+    _write_new(
+        ctx,
+        args,
+        [
+            (args.pub_file, key.public_key().to_pem(), False),
+            (args.priv_file, key.to_pem(), True),
+        ],
+    )
     ctx.say(f"Your public key has been saved in {args.pub_file}.")
     ctx.say(f"Your private key has been saved in {args.priv_file}.")
     return 0
@@ -241,14 +269,16 @@ def fetch_peer_chain(ctx, url: str, *, roots_file: str = "", insecure: bool = Fa
     if parts.scheme != "https" or not parts.hostname:
         raise InputError(f"{url}: expected https://host[:port]")
     roots = _load_roots(ctx, roots_file) if roots_file else []
-    tls = TlsConfig(roots=(), client_chain=(), client_key=None,
-                    verify=not (insecure or roots))
+    tls = TlsConfig(
+        roots=(), client_chain=(), client_key=None, verify=not (insecure or roots)
+    )
     request = Request(method="HEAD", url=url, tls=tls, timeout_ms=REMOTE_TIMEOUT_MS)
     try:
         response = ctx.transport.send(request)
     except TransportError as exc:
-        raise TransportError(str(exc), method="HEAD", url=url,
-                             cause=getattr(exc, "cause", "")) from None
+        raise TransportError(
+            str(exc), method="HEAD", url=url, cause=getattr(exc, "cause", "")
+        ) from None
     data = b"".join(to_pem("CERTIFICATE", der) for der in response.peer_chain)
     if not data:
         raise VerificationError(f"{url}: the server presented no certificate")
@@ -257,14 +287,16 @@ def fetch_peer_chain(ctx, url: str, *, roots_file: str = "", insecure: bool = Fa
         try:
             verify_chain(chain[0], chain[1:], roots, host=parts.hostname)
         except VerificationError as exc:
-            raise VerificationError(f"{url}: the server's chain does not verify: "
-                                    f"{exc}") from None
+            raise VerificationError(
+                f"{url}: the server's chain does not verify: {exc}"
+            ) from None
     return data
 
 
 def inspect_url(ctx, args) -> str:
     """`certificate inspect https://...`: the text for the server's chain."""
-    data = fetch_peer_chain(ctx, args.file, roots_file=args.roots,
-                            insecure=args.insecure)
+    data = fetch_peer_chain(
+        ctx, args.file, roots_file=args.roots, insecure=args.insecure
+    )
     fmt = "short" if args.short and args.format == "text" else args.format
     return certinfo.inspect(data, source=args.file, format=fmt, bundle=args.bundle)

@@ -46,10 +46,10 @@ __all__ = [
     "PROVISIONER_TYPES",
     "ProvisionerExtension",
     "SignedCertificateTimestamp",
+    "csr_signature_problem",
     "decode_provisioner_extension",
     "decode_sct_list",
     "describe",
-    "csr_signature_problem",
     "describe_csr",
     "format_csr_short",
     "format_csr_text",
@@ -130,8 +130,15 @@ _OPAQUE_NAMES = {
 }
 _OID_SCT_LIST = "1.3.6.1.4.1.11129.2.4.2"
 # RFC 5246 section 7.4.1.4.1 numbers, as Go's ct package names them.
-_TLS_HASHES = {0: "NONE", 1: "MD5", 2: "SHA1", 3: "SHA224", 4: "SHA256",
-               5: "SHA384", 6: "SHA512"}
+_TLS_HASHES = {
+    0: "NONE",
+    1: "MD5",
+    2: "SHA1",
+    3: "SHA224",
+    4: "SHA256",
+    5: "SHA384",
+    6: "SHA512",
+}
 _TLS_SIGNATURES = {0: "ANONYMOUS", 1: "RSA", 2: "DSA", 3: "ECDSA"}
 _OID_NETSCAPE_COMMENT = "2.16.840.1.113730.1.13"
 
@@ -645,7 +652,9 @@ def _policy_lines(policies: x509.CertificatePolicies) -> list[str]:
                 lines.append(f"                  CPS: {printable(str(detail))}")
             elif kind == "user_notice":
                 text = (detail or {}).get("explicit_text")
-                lines.append(f"                  User Notice: {printable(str(text or ''))}")
+                lines.append(
+                    f"                  User Notice: {printable(str(text or ''))}"
+                )
     return lines
 
 
@@ -764,11 +773,17 @@ def _name_constraint_lines(constraints: x509.NameConstraints) -> list[str]:
 
 
 def _name_constraints_json(constraints: x509.NameConstraints) -> dict[str, Any]:
-    keys_by_kind = {"DNS": "dns_names", "email": "email_addresses",
-                    "URI": "uris", "DirName": "directory_names"}
+    keys_by_kind = {
+        "DNS": "dns_names",
+        "email": "email_addresses",
+        "URI": "uris",
+        "DirName": "directory_names",
+    }
     result: dict[str, Any] = {}
-    for field, prefix in (("permitted_subtrees", "permitted"),
-                          ("excluded_subtrees", "excluded")):
+    for field, prefix in (
+        ("permitted_subtrees", "permitted"),
+        ("excluded_subtrees", "excluded"),
+    ):
         subtrees = constraints[field]
         if subtrees.native is None:
             continue

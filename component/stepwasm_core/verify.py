@@ -18,6 +18,7 @@ name).
 from __future__ import annotations
 
 import datetime
+import hashlib
 import ipaddress
 import time
 import urllib.parse
@@ -86,8 +87,28 @@ _HANDLED_CRITICAL = frozenset(
 )
 
 
+#: Signatures found good in this process, by a hash of the issuer's key and the
+#: whole certificate: whether a signature verifies depends on nothing else, so
+#: a renewal need not check the intermediate against the root every time.
+_GOOD_SIGNATURES: dict[bytes, None] = {}
+_GOOD_SIGNATURES_MAX = 256
+
+
 def check_signature(cert: x509.Certificate, issuer_spki_der: bytes) -> None:
     """Check `cert`'s signature with an issuer's key; raise InvalidSignature."""
+    memo = hashlib.sha256()
+    memo.update(len(issuer_spki_der).to_bytes(4, "big") + issuer_spki_der)
+    memo.update(cert.dump())
+    seen = memo.digest()
+    if seen in _GOOD_SIGNATURES:
+        return
+    _check_signature(cert, issuer_spki_der)
+    if len(_GOOD_SIGNATURES) >= _GOOD_SIGNATURES_MAX:
+        del _GOOD_SIGNATURES[next(iter(_GOOD_SIGNATURES))]
+    _GOOD_SIGNATURES[seen] = None
+
+
+def _check_signature(cert: x509.Certificate, issuer_spki_der: bytes) -> None:
     tbs = cert["tbs_certificate"]
     # RFC 5280 section 4.1.1.2: both algorithm fields must be the same.
     if tbs["signature"].dump() != cert["signature_algorithm"].dump():
@@ -246,12 +267,16 @@ def _valid_dns_name(text: str, *, wildcard: bool) -> bool:
     # SAN may start with one "*." label (RFC 6125 section 6.4.3).
     name = text[2:] if wildcard and text.startswith("*.") else text
     labels = name.removesuffix(".").split(".")
-    return bool(name) and len(name) <= 253 and all(
-        0 < len(label) <= 63
-        and label[0] != "-"
-        and label[-1] != "-"
-        and all(c.isascii() and (c.isalnum() or c == "-") for c in label)
-        for label in labels
+    return (
+        bool(name)
+        and len(name) <= 253
+        and all(
+            0 < len(label) <= 63
+            and label[0] != "-"
+            and label[-1] != "-"
+            and all(c.isascii() and (c.isalnum() or c == "-") for c in label)
+            for label in labels
+        )
     )
 
 
@@ -439,9 +464,11 @@ def _name_constraints_problem(
             if base.name not in _NAME_KINDS:
                 unsupported.add(base.name)
                 continue
-            if base.name == "dns_name" and not _valid_dns_name(
-                ia5_text(base.chosen).lower(), wildcard=False
-            ) and ia5_text(base.chosen) != "":
+            if (
+                base.name == "dns_name"
+                and not _valid_dns_name(ia5_text(base.chosen).lower(), wildcard=False)
+                and ia5_text(base.chosen) != ""
+            ):
                 return (
                     f"certificate {issuer.label} has a malformed DNS name "
                     f"constraint {ia5_text(base.chosen)!r}"

@@ -39,23 +39,41 @@ def server(tmp_path_factory) -> Iterator[tuple[str, Path]]:
     root = certificate(root_name, root_key, serial=1, ca=True)
     inter_key = ec_key(ec.SECP256R1(), "remote-inter")
     inter_name = name((NameOID.COMMON_NAME, "Remote Intermediate"))
-    inter = certificate(inter_name, inter_key, issuer=(root_name, root_key), serial=2,
-                        ca=True)
+    inter = certificate(
+        inter_name, inter_key, issuer=(root_name, root_key), serial=2, ca=True
+    )
     leaf_key = ec_key(ec.SECP256R1(), "remote-leaf")
     leaf = certificate(
-        name((NameOID.COMMON_NAME, "loopback")), leaf_key,
-        issuer=(inter_name, inter_key), serial=3,
-        extensions=[(x509.SubjectAlternativeName([
-            x509.DNSName("localhost"),
-            x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)],
+        name((NameOID.COMMON_NAME, "loopback")),
+        leaf_key,
+        issuer=(inter_name, inter_key),
+        serial=3,
+        extensions=[
+            (
+                x509.SubjectAlternativeName(
+                    [
+                        x509.DNSName("localhost"),
+                        x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
+                    ]
+                ),
+                False,
+            )
+        ],
     )
     (directory / "chain.pem").write_bytes(pem(leaf, inter))
-    (directory / "key.pem").write_bytes(leaf_key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption()))
+    (directory / "key.pem").write_bytes(
+        leaf_key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
     (directory / "root.pem").write_bytes(pem(root))
-    other = certificate(name((NameOID.COMMON_NAME, "Other Root")),
-                        ec_key(ec.SECP256R1(), "other-root"), ca=True)
+    other = certificate(
+        name((NameOID.COMMON_NAME, "Other Root")),
+        ec_key(ec.SECP256R1(), "other-root"),
+        ca=True,
+    )
     (directory / "other-root.pem").write_bytes(pem(other))
 
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -82,13 +100,23 @@ def test_inspect_remote_verified_against_roots(stepwasm, server) -> None:
     _copy(stepwasm, directory, "root.pem")
     short = stepwasm("certificate", "inspect", url, "--roots", "root.pem", "--short")
     assert short.code == 0, short.stderr
-    assert short.stdout.startswith("X.509v3 TLS Certificate (ECDSA P-256) [Serial: 3]\n"
-                                   "  Subject:     loopback\n"
-                                   "               localhost\n"
-                                   "               127.0.0.1\n"
-                                   "  Issuer:      Remote Intermediate\n")
-    bundle = stepwasm("certificate", "inspect", url, "--roots", "root.pem", "--bundle",
-                      "--format", "pem")
+    assert short.stdout.startswith(
+        "X.509v3 TLS Certificate (ECDSA P-256) [Serial: 3]\n"
+        "  Subject:     loopback\n"
+        "               localhost\n"
+        "               127.0.0.1\n"
+        "  Issuer:      Remote Intermediate\n"
+    )
+    bundle = stepwasm(
+        "certificate",
+        "inspect",
+        url,
+        "--roots",
+        "root.pem",
+        "--bundle",
+        "--format",
+        "pem",
+    )
     assert bundle.stdout == (directory / "chain.pem").read_text()
 
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from stepwasm_host import Client
+
 from tests import limbo
 
 pytestmark = pytest.mark.component
@@ -18,8 +18,9 @@ def test_limbo_in_component(component_path: Path, tmp_path: Path) -> None:
     assert (len(selected), skipped) == (141, 17)
     work = tmp_path / "work"
     work.mkdir()
-    with Client(steppath=tmp_path / "step", workdir=work,
-                component=component_path) as client:
+    with Client(
+        steppath=tmp_path / "step", workdir=work, component=component_path
+    ) as client:
 
         def run(argv: list[str]) -> tuple[int, str]:
             result = client.run(argv)

@@ -7,10 +7,10 @@ import io
 from pathlib import Path
 
 import pytest
-
 from stepwasm_core import cli
 from stepwasm_core.errors import StorageError
 from stepwasm_core.ports import FILES
+
 from tests import limbo
 
 pytestmark = pytest.mark.unit

@@ -93,8 +93,13 @@ def rsa_key(seed: str, bits: int = 2048) -> rsa.RSAPrivateKey:
     e = 65537
     d = pow(e, -1, (p - 1) * (q - 1))
     numbers = rsa.RSAPrivateNumbers(
-        p, q, d, rsa.rsa_crt_dmp1(d, p), rsa.rsa_crt_dmq1(d, q),
-        rsa.rsa_crt_iqmp(p, q), rsa.RSAPublicNumbers(e, p * q),
+        p,
+        q,
+        d,
+        rsa.rsa_crt_dmp1(d, p),
+        rsa.rsa_crt_dmq1(d, q),
+        rsa.rsa_crt_iqmp(p, q),
+        rsa.RSAPublicNumbers(e, p * q),
     )
     return numbers.private_key()
 
@@ -112,9 +117,11 @@ def _sign(builder, key, *, pss: bool = False):
     if isinstance(key, rsa.RSAPrivateKey):
         if pss:
             return builder.sign(
-                key, hashes.SHA256(),
-                rsa_padding=padding.PSS(padding.MGF1(hashes.SHA256()),
-                                        padding.PSS.DIGEST_LENGTH),
+                key,
+                hashes.SHA256(),
+                rsa_padding=padding.PSS(
+                    padding.MGF1(hashes.SHA256()), padding.PSS.DIGEST_LENGTH
+                ),
             )
         return builder.sign(key, hashes.SHA256())
     algorithm = hashes.SHA384() if key.curve.name == "secp384r1" else hashes.SHA256()
@@ -148,11 +155,22 @@ def certificate(
     )
     if ca:
         usage = dict.fromkeys(
-            ("content_commitment", "key_encipherment", "data_encipherment",
-             "key_agreement", "encipher_only", "decipher_only"), False)
+            (
+                "content_commitment",
+                "key_encipherment",
+                "data_encipherment",
+                "key_agreement",
+                "encipher_only",
+                "decipher_only",
+            ),
+            False,
+        )
         builder = builder.add_extension(
-            x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
-                          **usage), True)
+            x509.KeyUsage(
+                digital_signature=True, key_cert_sign=True, crl_sign=True, **usage
+            ),
+            True,
+        )
     if key_ids:
         builder = builder.add_extension(
             x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False
@@ -177,11 +195,15 @@ def v1_certificate(subject: x509.Name, key: ec.EllipticCurvePrivateKey) -> bytes
         .not_valid_after(NOT_AFTER)
         .sign(key, hashes.SHA256(), ecdsa_deterministic=True)
     )
-    parsed = asn1_x509.Certificate.load(template.public_bytes(serialization.Encoding.DER))
+    parsed = asn1_x509.Certificate.load(
+        template.public_bytes(serialization.Encoding.DER)
+    )
     tbs = parsed["tbs_certificate"].copy()
     tbs["version"] = "v1"
     tbs["extensions"] = None  # an optional field: left out
-    signature = key.sign(tbs.dump(), ec.ECDSA(hashes.SHA256(), deterministic_signing=True))
+    signature = key.sign(
+        tbs.dump(), ec.ECDSA(hashes.SHA256(), deterministic_signing=True)
+    )
     return asn1_x509.Certificate(
         {
             "tbs_certificate": tbs,
@@ -196,8 +218,13 @@ def sct_list(entries: list[tuple[bytes, int, bytes]]) -> bytes:
     items = b""
     for log_id, timestamp_ms, signature in entries:
         sct = (
-            b"\x00" + log_id + timestamp_ms.to_bytes(8, "big") + b"\x00\x00"
-            + b"\x04\x03" + len(signature).to_bytes(2, "big") + signature
+            b"\x00"
+            + log_id
+            + timestamp_ms.to_bytes(8, "big")
+            + b"\x00\x00"
+            + b"\x04\x03"
+            + len(signature).to_bytes(2, "big")
+            + signature
         )
         items += len(sct).to_bytes(2, "big") + sct
     tls = len(items).to_bytes(2, "big") + items
@@ -233,144 +260,295 @@ def write_vectors(directory: Path) -> list[Vector]:
         vectors.append(vector)
 
     root_key = ec_key(ec.SECP256R1(), "root")
-    root_name = name((NameOID.ORGANIZATION_NAME, "Vectors"),
-                     (NameOID.COMMON_NAME, "Vectors Root CA"))
+    root_name = name(
+        (NameOID.ORGANIZATION_NAME, "Vectors"), (NameOID.COMMON_NAME, "Vectors Root CA")
+    )
     root = certificate(root_name, root_key, serial=1, ca=True, path_len=1)
     put(Vector("self-signed-root", "root.pem"), pem(root))
 
     inter_key = ec_key(ec.SECP384R1(), "intermediate")
     inter_name = name((NameOID.COMMON_NAME, "Vectors Intermediate CA"))
     inter = certificate(
-        inter_name, inter_key, issuer=(root_name, root_key), serial=2, ca=True,
+        inter_name,
+        inter_key,
+        issuer=(root_name, root_key),
+        serial=2,
+        ca=True,
         path_len=0,
         extensions=[
-            (x509.NameConstraints(
-                permitted_subtrees=[
-                    x509.DNSName("example.com"),
-                    x509.IPAddress(ipaddress.ip_network("10.0.0.0/8")),
-                    x509.IPAddress(ipaddress.ip_network("2001:db8::/32")),
-                    x509.RFC822Name("example.com"),
-                    x509.UniformResourceIdentifier(".example.com"),
-                ],
-                excluded_subtrees=[
-                    x509.DNSName("bad.example.com"),
-                    x509.IPAddress(ipaddress.ip_network("fd00::/8")),
-                ],
-            ), True),
+            (
+                x509.NameConstraints(
+                    permitted_subtrees=[
+                        x509.DNSName("example.com"),
+                        x509.IPAddress(ipaddress.ip_network("10.0.0.0/8")),
+                        x509.IPAddress(ipaddress.ip_network("2001:db8::/32")),
+                        x509.RFC822Name("example.com"),
+                        x509.UniformResourceIdentifier(".example.com"),
+                    ],
+                    excluded_subtrees=[
+                        x509.DNSName("bad.example.com"),
+                        x509.IPAddress(ipaddress.ip_network("fd00::/8")),
+                    ],
+                ),
+                True,
+            ),
         ],
     )
     put(Vector("name-constraints-p384", "intermediate.pem"), pem(inter))
 
     leaf_key = ec_key(ec.SECP256R1(), "leaf")
     leaf = certificate(
-        name((NameOID.COMMON_NAME, "www.example.com")), leaf_key,
-        issuer=(inter_name, inter_key), serial=0x2A,
+        name((NameOID.COMMON_NAME, "www.example.com")),
+        leaf_key,
+        issuer=(inter_name, inter_key),
+        serial=0x2A,
         extensions=[
-            (x509.KeyUsage(True, False, False, False, False, False, False, False,
-                           False), True),
-            (x509.ExtendedKeyUsage([x509.ExtendedKeyUsageOID.SERVER_AUTH,
-                                    x509.ExtendedKeyUsageOID.CLIENT_AUTH]), False),
-            (x509.SubjectAlternativeName([
-                x509.DNSName("www.example.com"),
-                x509.DNSName("api.example.com"),
-                x509.IPAddress(ipaddress.ip_address("10.1.2.3")),
-                x509.IPAddress(ipaddress.ip_address("2001:db8::1")),
-                x509.RFC822Name("admin@example.com"),
-                x509.UniformResourceIdentifier("https://www.example.com/id"),
-                x509.OtherName(OID_UPN, b"\x0c\x10user@example.com"),
-                x509.RegisteredID(x509.ObjectIdentifier("1.2.3.4")),
-            ]), False),
-            (x509.CertificatePolicies([
-                x509.PolicyInformation(x509.ObjectIdentifier("2.23.140.1.2.1"), None),
-                x509.PolicyInformation(
-                    x509.ObjectIdentifier("1.3.6.1.4.1.55555.7"),
-                    ["https://example.com/cps",
-                     x509.UserNotice(None, "Vectors only")],
+            (
+                x509.KeyUsage(
+                    True, False, False, False, False, False, False, False, False
                 ),
-            ]), False),
-            (x509.AuthorityInformationAccess([
-                x509.AccessDescription(AuthorityInformationAccessOID.OCSP,
-                                       x509.UniformResourceIdentifier(
-                                           "http://ocsp.example.com")),
-                x509.AccessDescription(AuthorityInformationAccessOID.CA_ISSUERS,
-                                       x509.UniformResourceIdentifier(
-                                           "http://ca.example.com/inter.crt")),
-            ]), False),
-            (x509.CRLDistributionPoints([
-                x509.DistributionPoint(
-                    [x509.UniformResourceIdentifier("http://crl.example.com/inter.crl")],
-                    None, None, None),
-            ]), False),
-            (x509.UnrecognizedExtension(OID_SCT_LIST, sct_list([
-                (bytes(range(32)), 1735689600123, bytes(range(70))),
-                (bytes(range(32, 64)), 1735689601000, bytes(range(1, 72))),
-            ])), False),
+                True,
+            ),
+            (
+                x509.ExtendedKeyUsage(
+                    [
+                        x509.ExtendedKeyUsageOID.SERVER_AUTH,
+                        x509.ExtendedKeyUsageOID.CLIENT_AUTH,
+                    ]
+                ),
+                False,
+            ),
+            (
+                x509.SubjectAlternativeName(
+                    [
+                        x509.DNSName("www.example.com"),
+                        x509.DNSName("api.example.com"),
+                        x509.IPAddress(ipaddress.ip_address("10.1.2.3")),
+                        x509.IPAddress(ipaddress.ip_address("2001:db8::1")),
+                        x509.RFC822Name("admin@example.com"),
+                        x509.UniformResourceIdentifier("https://www.example.com/id"),
+                        x509.OtherName(OID_UPN, b"\x0c\x10user@example.com"),
+                        x509.RegisteredID(x509.ObjectIdentifier("1.2.3.4")),
+                    ]
+                ),
+                False,
+            ),
+            (
+                x509.CertificatePolicies(
+                    [
+                        x509.PolicyInformation(
+                            x509.ObjectIdentifier("2.23.140.1.2.1"), None
+                        ),
+                        x509.PolicyInformation(
+                            x509.ObjectIdentifier("1.3.6.1.4.1.55555.7"),
+                            [
+                                "https://example.com/cps",
+                                x509.UserNotice(None, "Vectors only"),
+                            ],
+                        ),
+                    ]
+                ),
+                False,
+            ),
+            (
+                x509.AuthorityInformationAccess(
+                    [
+                        x509.AccessDescription(
+                            AuthorityInformationAccessOID.OCSP,
+                            x509.UniformResourceIdentifier("http://ocsp.example.com"),
+                        ),
+                        x509.AccessDescription(
+                            AuthorityInformationAccessOID.CA_ISSUERS,
+                            x509.UniformResourceIdentifier(
+                                "http://ca.example.com/inter.crt"
+                            ),
+                        ),
+                    ]
+                ),
+                False,
+            ),
+            (
+                x509.CRLDistributionPoints(
+                    [
+                        x509.DistributionPoint(
+                            [
+                                x509.UniformResourceIdentifier(
+                                    "http://crl.example.com/inter.crl"
+                                )
+                            ],
+                            None,
+                            None,
+                            None,
+                        ),
+                    ]
+                ),
+                False,
+            ),
+            (
+                x509.UnrecognizedExtension(
+                    OID_SCT_LIST,
+                    sct_list(
+                        [
+                            (bytes(range(32)), 1735689600123, bytes(range(70))),
+                            (bytes(range(32, 64)), 1735689601000, bytes(range(1, 72))),
+                        ]
+                    ),
+                ),
+                False,
+            ),
         ],
     )
     put(Vector("leaf-all-extensions", "leaf.pem"), pem(leaf))
     put(Vector("leaf-der", "leaf.der"), leaf.public_bytes(serialization.Encoding.DER))
     # The leaf first, then the root before the intermediate that it issued.
-    put(Vector("chain-wrong-order", "wrong-order.pem", kind="bundle"),
-        pem(leaf, root, inter))
+    put(
+        Vector("chain-wrong-order", "wrong-order.pem", kind="bundle"),
+        pem(leaf, root, inter),
+    )
 
-    put(Vector("no-subject-cn", "no-cn.pem"), pem(certificate(
-        name((NameOID.ORGANIZATION_NAME, "No CN Inc"),
-             (NameOID.COUNTRY_NAME, "DE")),
-        ec_key(ec.SECP256R1(), "no-cn"), issuer=(root_name, root_key),
-        extensions=[(x509.SubjectAlternativeName([x509.DNSName("no-cn.example")]),
-                     False)],
-    )))
-    put(Vector("non-ascii-names", "non-ascii.pem"), pem(certificate(
-        name((NameOID.COUNTRY_NAME, "JP"),
-             (NameOID.ORGANIZATION_NAME, "Ünïcødé Gesellschaft"),
-             (NameOID.LOCALITY_NAME, "東京"),
-             (NameOID.COMMON_NAME, "José Müller — 日本")),
-        ec_key(ec.SECP256R1(), "non-ascii"), issuer=(root_name, root_key),
-    )))
-    put(Vector("serial-20-bytes", "serial-20.pem"), pem(certificate(
-        name((NameOID.COMMON_NAME, "twenty")), ec_key(ec.SECP256R1(), "s20"),
-        issuer=(root_name, root_key),
-        serial=int.from_bytes(bytes(range(0x71, 0x71 + 20)), "big"),
-    )))
-    put(Vector("serial-high-bit", "serial-high-bit.pem"), pem(certificate(
-        name((NameOID.COMMON_NAME, "high bit")), ec_key(ec.SECP256R1(), "hb"),
-        issuer=(root_name, root_key), serial=0x80F00D0000000001,
-    )))
+    put(
+        Vector("no-subject-cn", "no-cn.pem"),
+        pem(
+            certificate(
+                name(
+                    (NameOID.ORGANIZATION_NAME, "No CN Inc"),
+                    (NameOID.COUNTRY_NAME, "DE"),
+                ),
+                ec_key(ec.SECP256R1(), "no-cn"),
+                issuer=(root_name, root_key),
+                extensions=[
+                    (
+                        x509.SubjectAlternativeName([x509.DNSName("no-cn.example")]),
+                        False,
+                    )
+                ],
+            )
+        ),
+    )
+    put(
+        Vector("non-ascii-names", "non-ascii.pem"),
+        pem(
+            certificate(
+                name(
+                    (NameOID.COUNTRY_NAME, "JP"),
+                    (NameOID.ORGANIZATION_NAME, "Ünïcødé Gesellschaft"),
+                    (NameOID.LOCALITY_NAME, "東京"),
+                    (NameOID.COMMON_NAME, "José Müller — 日本"),
+                ),
+                ec_key(ec.SECP256R1(), "non-ascii"),
+                issuer=(root_name, root_key),
+            )
+        ),
+    )
+    put(
+        Vector("serial-20-bytes", "serial-20.pem"),
+        pem(
+            certificate(
+                name((NameOID.COMMON_NAME, "twenty")),
+                ec_key(ec.SECP256R1(), "s20"),
+                issuer=(root_name, root_key),
+                serial=int.from_bytes(bytes(range(0x71, 0x71 + 20)), "big"),
+            )
+        ),
+    )
+    put(
+        Vector("serial-high-bit", "serial-high-bit.pem"),
+        pem(
+            certificate(
+                name((NameOID.COMMON_NAME, "high bit")),
+                ec_key(ec.SECP256R1(), "hb"),
+                issuer=(root_name, root_key),
+                serial=0x80F00D0000000001,
+            )
+        ),
+    )
     rsa_issuer = rsa_key("rsa-root")
-    put(Vector("rsa-pss", "rsa-pss.pem", random_signature=True), pem(certificate(
-        name((NameOID.COMMON_NAME, "rsa pss")), rsa_issuer, pss=True, ca=True,
-    )))
-    put(Vector("rsa-pkcs1", "rsa.pem"), pem(certificate(
-        name((NameOID.COMMON_NAME, "rsa pkcs1")), rsa_issuer,
-    )))
+    put(
+        Vector("rsa-pss", "rsa-pss.pem", random_signature=True),
+        pem(
+            certificate(
+                name((NameOID.COMMON_NAME, "rsa pss")),
+                rsa_issuer,
+                pss=True,
+                ca=True,
+            )
+        ),
+    )
+    put(
+        Vector("rsa-pkcs1", "rsa.pem"),
+        pem(
+            certificate(
+                name((NameOID.COMMON_NAME, "rsa pkcs1")),
+                rsa_issuer,
+            )
+        ),
+    )
     ed_key = ed25519_key("ed")
-    put(Vector("ed25519", "ed25519.pem"), pem(certificate(
-        name((NameOID.COMMON_NAME, "ed25519")), ed_key,
-        extensions=[(x509.SubjectAlternativeName([x509.DNSName("ed.example")]), False)],
-    )))
-    put(Vector("v1", "v1.pem"), pem(v1_certificate(
-        name((NameOID.COMMON_NAME, "version one")), ec_key(ec.SECP256R1(), "v1"))))
-    put(Vector("unknown-critical-extension", "unknown-critical.pem"), pem(certificate(
-        name((NameOID.COMMON_NAME, "unknown critical")), ec_key(ec.SECP256R1(), "uc"),
-        issuer=(root_name, root_key),
-        extensions=[(x509.UnrecognizedExtension(OID_UNKNOWN, b"\x04\x03abc"), True)],
-    )))
-    put(Vector("expired", "expired.pem"), pem(certificate(
-        name((NameOID.COMMON_NAME, "expired.example")), ec_key(ec.SECP256R1(), "exp"),
-        issuer=(root_name, root_key),
-        not_before=datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC),
-        not_after=datetime.datetime(2001, 1, 1, tzinfo=datetime.UTC),
-        extensions=[(x509.SubjectAlternativeName([x509.DNSName("expired.example")]),
-                     False)],
-    )))
+    put(
+        Vector("ed25519", "ed25519.pem"),
+        pem(
+            certificate(
+                name((NameOID.COMMON_NAME, "ed25519")),
+                ed_key,
+                extensions=[
+                    (x509.SubjectAlternativeName([x509.DNSName("ed.example")]), False)
+                ],
+            )
+        ),
+    )
+    put(
+        Vector("v1", "v1.pem"),
+        pem(
+            v1_certificate(
+                name((NameOID.COMMON_NAME, "version one")), ec_key(ec.SECP256R1(), "v1")
+            )
+        ),
+    )
+    put(
+        Vector("unknown-critical-extension", "unknown-critical.pem"),
+        pem(
+            certificate(
+                name((NameOID.COMMON_NAME, "unknown critical")),
+                ec_key(ec.SECP256R1(), "uc"),
+                issuer=(root_name, root_key),
+                extensions=[
+                    (x509.UnrecognizedExtension(OID_UNKNOWN, b"\x04\x03abc"), True)
+                ],
+            )
+        ),
+    )
+    put(
+        Vector("expired", "expired.pem"),
+        pem(
+            certificate(
+                name((NameOID.COMMON_NAME, "expired.example")),
+                ec_key(ec.SECP256R1(), "exp"),
+                issuer=(root_name, root_key),
+                not_before=datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC),
+                not_after=datetime.datetime(2001, 1, 1, tzinfo=datetime.UTC),
+                extensions=[
+                    (
+                        x509.SubjectAlternativeName([x509.DNSName("expired.example")]),
+                        False,
+                    )
+                ],
+            )
+        ),
+    )
 
     csr_key = ec_key(ec.SECP256R1(), "csr")
     request = (
         x509.CertificateSigningRequestBuilder()
         .subject_name(name((NameOID.COMMON_NAME, "csr.example")))
-        .add_extension(x509.SubjectAlternativeName(
-            [x509.DNSName("csr.example"),
-             x509.IPAddress(ipaddress.ip_address("192.0.2.7"))]), False)
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [
+                    x509.DNSName("csr.example"),
+                    x509.IPAddress(ipaddress.ip_address("192.0.2.7")),
+                ]
+            ),
+            False,
+        )
         .sign(csr_key, hashes.SHA256(), ecdsa_deterministic=True)
     )
     csr_pem = request.public_bytes(serialization.Encoding.PEM)
