@@ -7,6 +7,7 @@ does. Every failure ends in one line on stderr and a non-zero exit code.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import io
 import json
 import logging
@@ -474,7 +475,9 @@ def cmd_renew(ctx: Context, args) -> int:
             ctx.say(f"The certificate in {args.crt_file} has {left:.0f} s left, "
                     f"more than --expires-in {args.expires_in}: not renewed.")
             return 0
-    renewal.renew_files(ctx.transport, ctx.storage, plan.files, clock=ctx.clock,
+    # The options only decided whether to renew: no schedule is made here.
+    files = dataclasses.replace(plan.files, options=renewal.RenewalOptions())
+    renewal.renew_files(ctx.transport, ctx.storage, files, clock=ctx.clock,
                         on_warning=ctx.say)
     ctx.say(f"Your certificate has been saved in {plan.files.target}.")
     return 0

@@ -14,9 +14,10 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from stepwasm_host.api import RenewFiles
 from stepwasm_host.daemon import is_daemon_command, signal_number
 from stepwasm_host.errors import InputError
-from stepwasm_host.rotation import RotatingSSLContext, Waker, retry_delay
+from stepwasm_host.rotation import Renewer, RotatingSSLContext, Waker, retry_delay
 
 pytestmark = pytest.mark.host
 
@@ -200,3 +201,17 @@ def test_handshakes_during_reloads_see_one_whole_certificate(tls_server):
     assert errors == []
     assert len(seen) == 120
     assert set(seen) <= {1, 2}
+
+
+def test_a_wait_follows_the_wall_clock_across_a_suspend():
+    # The wall clock jumps 1000 s (a suspended laptop) while a slice of the
+    # wait runs on the monotonic clock: the wait ends at the next slice.
+    wall = iter([NOW, NOW + 1000.0])
+    renewer = Renewer(None, RenewFiles("a.crt", "a.key"), wake_every=0.2,
+                      clock=lambda: next(wall, NOW + 1000.0))
+    try:
+        started = time.monotonic()
+        renewer._wait_until(NOW + 500.0)
+        assert time.monotonic() - started < 1.0
+    finally:
+        renewer.close()

@@ -384,6 +384,26 @@ def test_renew_keeps_the_key(booted, ca, storage, issued, mtls):
         assert claims["sub"] == "web.test"
 
 
+def test_renew_expires_in_skips_a_certificate_with_more_left(booted, storage, issued):
+    before = storage.files[(FILES, "web.crt")]
+    code, _, err = booted("ca", "renew", "web.crt", "web.key", "--expires-in", "1h")
+    assert code == 0, err
+    assert re.fullmatch(
+        r"The certificate in web.crt has \d+ s left, more than --expires-in 1h: "
+        r"not renewed.\n",
+        err,
+    )
+    assert storage.files[(FILES, "web.crt")] == before
+
+
+def test_renew_expires_in_renews_when_less_is_left(booted, storage, issued):
+    # Longer than the whole lifetime: a one-shot renewal still renews.
+    code, _, err = booted("ca", "renew", "web.crt", "web.key", "--expires-in", "48h")
+    assert code == 0, err
+    assert err == "Your certificate has been saved in web.crt.\n"
+    assert _load(storage, "web.crt")[0].serial_number != issued.serial_number
+
+
 def test_renew_to_another_file(booted, storage, issued):
     code, _, err = booted("ca", "renew", "web.crt", "web.key", "--out", "new.crt")
     assert code == 0, err
