@@ -26,6 +26,7 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from stepwasm_host import Client, Rotation
 
 from localca.pki import create_pki
 from localca.server import CAServer, start_ca
@@ -477,3 +478,56 @@ def test_the_https_example_rotates_under_a_live_connection(short_ca, tmp_path):
         out, _ = proc.communicate(timeout=30)
     assert proc.returncode == 0
     assert out.splitlines()[-1] == "stopped"
+
+
+def test_rotation_contexts_follow_the_renewals_on_both_sides(short_ca, tmp_path):
+    """mTLS between a server and a client context of one Rotation."""
+    (tmp_path / "work").mkdir()
+    with Client(tmp_path / "step", tmp_path / "work") as client:
+        client.bootstrap(short_ca.ca_url, short_ca.pki.root_fingerprint)
+        issued = client.certificate(
+            "127.0.0.1", provisioner=short_ca.pki.provisioner_name,
+            password=short_ca.pki.provisioner_password,
+        )
+        client.storage.write("files", "web.crt", issued.chain, secret=False)
+        client.storage.write("files", "web.key", issued.key, secret=True)
+        seen: list[str] = []
+        with Rotation(client, "web.crt", "web.key", on_renewed=lambda r: seen.append(
+            r.serial
+        )) as rotation:
+            server = rotation.server_context()
+            server.verify_mode = ssl.CERT_REQUIRED
+            server.load_verify_locations(cadata=client.read_profile().root.decode())
+            peer = rotation.client_context()
+            assert rotation.current.serial == issued.serial
+
+            assert _mutual_serials(server, peer) == (issued.serial, issued.serial)
+            rotation.renew_now()
+            assert rotation.wait_for_renewal(0, timeout=20)
+            assert rotation.error is None
+            assert seen == [rotation.current.serial] != [issued.serial]
+            assert _mutual_serials(server, peer) == (seen[0], seen[0])
+
+
+def _mutual_serials(server: ssl.SSLContext, peer: ssl.SSLContext) -> tuple[str, str]:
+    """One handshake; the serials each side saw of the other's certificate."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    got: dict[str, str] = {}
+
+    def accept() -> None:
+        conn, _ = listener.accept()
+        with server.wrap_socket(conn, server_side=True) as tls:
+            der = tls.getpeercert(binary_form=True)
+            got["client"] = str(x509.load_der_x509_certificate(der).serial_number)
+            tls.sendall(b"ok")
+
+    thread = threading.Thread(target=accept)
+    thread.start()
+    raw = socket.create_connection(listener.getsockname(), timeout=10)
+    with peer.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
+        assert tls.recv(2) == b"ok"
+        der = tls.getpeercert(binary_form=True)
+        server_serial = str(x509.load_der_x509_certificate(der).serial_number)
+    thread.join(10)
+    listener.close()
+    return server_serial, got["client"]
