@@ -184,15 +184,15 @@ def build_parser(out: TextIO) -> argparse.ArgumentParser:
                    help="renew over mTLS (default true); --mtls=false uses a token")
     p.add_argument("--daemon", action="store_true",
                    help="keep renewing in the foreground (run by the host)")
-    p.add_argument("--expires-in", default="",
+    p.add_argument("--expires-in", default="", metavar="D",
                    help="renew when less than this is left, e.g. 1h")
-    p.add_argument("--renew-period", default="",
+    p.add_argument("--renew-period", default="", metavar="D",
                    help="with --daemon: renew this long after each issuance")
-    p.add_argument("--exec", default="", dest="exec_cmd",
+    p.add_argument("--exec", default="", dest="exec_cmd", metavar="CMD",
                    help="with --daemon: run this command after each renewal")
-    p.add_argument("--pid", default=0, type=int,
+    p.add_argument("--pid", default=0, type=int, metavar="N",
                    help="with --daemon: signal this process after each renewal")
-    p.add_argument("--signal", default="",
+    p.add_argument("--signal", default="", metavar="S",
                    help="with --pid: the signal to send (default SIGHUP)")
     _add_ca_flags(p)
     p.set_defaults(run=cmd_renew)

@@ -170,7 +170,7 @@ class Renewer:
         try:
             chain = self.client.storage.read("files", path)
         except StorageFailure as e:
-            raise InputError(f"certificate {path}: {e.message}") from None
+            raise InputError(f"certificate {e.message}") from None
         self.current = self.client.next_renewal(
             chain,
             expires_in=self.files.expires_in,
