@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import re
 
 # Codecs asn1crypto looks up by name when it decodes strings (EmailAddress,
@@ -163,12 +164,21 @@ def load_certificates(data: bytes, *, source: str) -> list[x509.Certificate]:
     return [parse_certificate(data, source=source)]
 
 
+#: Hashes of DER certificates this process already walked completely: the
+#: walk depends only on the bytes, and a renewal meets the same root and
+#: intermediate again and again.
+_PARSED: dict[bytes, None] = {}
+_PARSED_MAX = 256
+
+
 def parse_certificate(der: bytes, *, source: str = "input") -> x509.Certificate:
     """Parse one DER certificate completely, or raise InputError."""
+    seen = hashlib.sha256(der).digest()
     try:
         certificate = x509.Certificate.load(der, strict=True)
-        # asn1crypto parses lazily: walk every field now.
-        _ = certificate.native
+        if seen not in _PARSED:
+            # asn1crypto parses lazily: walk every field now.
+            _ = certificate.native
         extensions = certificate["tbs_certificate"]["extensions"]
         oids = (
             []
@@ -184,4 +194,8 @@ def parse_certificate(der: bytes, *, source: str = "input") -> x509.Certificate:
         raise InputError(
             f"{source}: not a certificate: extension {duplicates[0]} appears twice"
         )
+    if seen not in _PARSED:
+        if len(_PARSED) >= _PARSED_MAX:
+            del _PARSED[next(iter(_PARSED))]
+        _PARSED[seen] = None
     return certificate
