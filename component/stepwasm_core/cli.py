@@ -42,6 +42,7 @@ from .validity import format_time, parse_time_or_duration
 __all__ = ["Context", "main"]
 
 VERSION = "0.1.0"
+_OUT_CHUNK = 4096
 TICK = "✔"
 
 
@@ -64,7 +65,13 @@ class Context:
         print(line, file=self.stderr)
 
     def out(self, text: str) -> None:
-        self.stdout.write(text if text.endswith("\n") else text + "\n")
+        if not text.endswith("\n"):
+            text += "\n"
+        # Small pieces, each flushed: a WASI stdout may take only part of a
+        # large write, and what it does not take would be lost.
+        for start in range(0, len(text), _OUT_CHUNK):
+            self.stdout.write(text[start : start + _OUT_CHUNK])
+            self.stdout.flush()
 
 
 class _Exit(Exception):

@@ -104,3 +104,16 @@ def test_api_run_captures_output(client):
     assert bad.exit_code == 1
     assert bad.stdout == ""
     assert "run ca bootstrap first" in bad.stderr
+
+
+def test_large_output_arrives_whole(stepwasm):
+    """A WASI stdout may take only part of a large write; nothing may be lost."""
+    roots = [FakeCA().root for _ in range(12)]
+    bundle = "".join(pem(root) for root in roots) * 20
+    (stepwasm.cwd / "bundle.pem").write_text(bundle)
+    result = stepwasm(
+        "certificate", "inspect", "bundle.pem", "--bundle", "--format", "pem"
+    )
+    assert result.code == 0, result.stderr
+    assert len(bundle) > 100_000
+    assert result.stdout.strip() == bundle.strip()
