@@ -13,7 +13,8 @@ localca/build-step-ca.sh >/dev/null
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/stepwasm-demo.XXXXXX")
 .venv/bin/python -m localca up --dir "$work/ca"
-trap '"$repo/.venv/bin/python" -m localca down --dir "$work/ca" >/dev/null 2>&1 || true' EXIT
+# localca is imported from the checkout, so stop the CA from there.
+trap 'cd "$repo" && .venv/bin/python -m localca down --dir "$work/ca" >/dev/null || true' EXIT
 # shellcheck disable=SC1091
 . "$work/ca/ca.env"
 

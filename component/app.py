@@ -46,7 +46,7 @@ from stepwasm_core.renewal import (
     renew_files,
     schedule_chain,
 )
-from stepwasm_core.validity import format_time, parse_time_or_duration
+from stepwasm_core.validity import format_time
 
 _SCOPES = {ports.PROFILE: storage.Scope.PROFILE, ports.FILES: storage.Scope.FILES}
 
@@ -283,17 +283,6 @@ class Api(exports.Api):
     def token(self, req: api.TokenRequest) -> str:
         profile = load_profile(WitStorage())
         client = _client(profile)
-        now = time.time()
-        not_before = (
-            parse_time_or_duration(req.not_before, now, "not-before")
-            if req.not_before
-            else None
-        )
-        not_after = (
-            parse_time_or_duration(req.not_after, now, "not-after")
-            if req.not_after
-            else None
-        )
         provisioner = find_provisioner(client, req.provisioner)
         return new_sign_token(
             client,
@@ -302,8 +291,8 @@ class Api(exports.Api):
             bytes(req.password),
             subject=req.subject,
             sans=list(req.sans),
-            not_before=not_before,
-            not_after=not_after,
+            not_before=req.not_before,
+            not_after=req.not_after,
         )
 
     @_guarded

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from .caclient import CAClient
-from .errors import BootstrapError, CertificateError, InputError, StorageError
+from .errors import (
+    BootstrapError,
+    CAError,
+    CertificateError,
+    InputError,
+    StorageError,
+)
 from .fingerprint import fingerprint, normalize_fingerprint
 from .pem import load_certificates, to_pem
 from .ports import PROFILE, Storage, Transport
@@ -30,7 +36,14 @@ def bootstrap(
     expected = normalize_fingerprint(expected_fingerprint)
     client = CAClient(transport, ca_url, [])
 
-    root_pem, response = client.root(expected, verify=False)
+    try:
+        root_pem, response = client.root(expected, verify=False)
+    except CAError as exc:
+        if exc.status != 404:
+            raise
+        raise BootstrapError(
+            f"the CA has no root with fingerprint {expected} (it answered 404)"
+        ) from None
     try:
         root = load_certificates(root_pem.encode("utf-8"), source="the CA's root")[0]
     except (CertificateError, InputError) as exc:

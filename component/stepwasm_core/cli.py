@@ -43,6 +43,9 @@ __all__ = ["Context", "main"]
 
 VERSION = "0.1.0"
 _OUT_CHUNK = 4096
+# Pure-Python RSA key generation takes minutes beyond 4096 bits, longer than
+# a token lives.
+_RSA_MIN_BITS, _RSA_MAX_BITS = 2048, 4096
 TICK = "✔"
 
 
@@ -89,7 +92,8 @@ class _Parser(argparse.ArgumentParser):
         self._out = out
 
     def error(self, message: str) -> None:
-        raise InputError(f"{self.prog}: {message}")
+        command = self.prog.partition(" ")[2]
+        raise InputError(f"{command}: {message}" if command else message)
 
     def exit(self, status: int = 0, message: str | None = None) -> None:
         if message:
@@ -339,10 +343,6 @@ def _load_key(ctx: Context, path: str) -> keys.PrivateKey:
         raise InputError(f"{path}: {exc}") from None
 
 
-def _parse_token_time(text: str, now: float, flag: str) -> int | None:
-    return parse_time_or_duration(text, now, flag) if text else None
-
-
 def _check_validity_flags(args, now: float) -> None:
     for flag, value in (("--not-before", args.not_before),
                         ("--not-after", args.not_after)):
@@ -361,9 +361,11 @@ def _key_spec(args) -> tuple[str, str, int]:
         curve = curve or "Ed25519"
         if curve != "Ed25519":
             raise InputError(f"--curve {curve}: OKP keys take Ed25519")
-    else:
-        if args.size < 2048 or args.size % 8:
-            raise InputError(f"--size {args.size}: RSA keys need at least 2048 bits")
+    elif not (_RSA_MIN_BITS <= args.size <= _RSA_MAX_BITS) or args.size % 8:
+        raise InputError(
+            f"--size {args.size}: RSA keys here take {_RSA_MIN_BITS} to "
+            f"{_RSA_MAX_BITS} bits, in steps of 8"
+        )
     return kty, curve, args.size
 
 
@@ -395,9 +397,7 @@ def cmd_bootstrap(ctx: Context, args) -> int:
 
 
 def cmd_token(ctx: Context, args) -> int:
-    now = ctx.clock()
-    not_before = _parse_token_time(args.not_before, now, "--not-before")
-    not_after = _parse_token_time(args.not_after, now, "--not-after")
+    _check_validity_flags(args, ctx.clock())
     if not args.provisioner:
         raise InputError("--provisioner is required to make a token")
     profile = _profile(ctx, args)
@@ -411,7 +411,7 @@ def cmd_token(ctx: Context, args) -> int:
         token = new_sign_token(
             client, profile, provisioner, password,
             subject=args.subject, sans=args.san,
-            not_before=not_before, not_after=not_after,
+            not_before=args.not_before, not_after=args.not_after,
         )
     ctx.say(_provisioner_line(provisioner))
     if args.output_file:
@@ -433,6 +433,8 @@ def cmd_certificate(ctx: Context, args) -> int:
         raise InputError("CRT_FILE and KEY_FILE must be different files")
     profile = _profile(ctx, args)
     client = _client(ctx, profile)
+    # The key first: a large RSA key takes long enough to age a fresh token.
+    key = keys.generate_key(kty, curve, size)
 
     token = args.token.strip()
     if token:
@@ -449,7 +451,6 @@ def cmd_certificate(ctx: Context, args) -> int:
                                subject=args.subject, sans=args.san)
         ctx.say(_provisioner_line(provisioner))
 
-    key = keys.generate_key(kty, curve, size)
     issued = sign_certificate(
         client, profile,
         subject=args.subject, token=token, key=key,
@@ -474,6 +475,9 @@ def cmd_renew(ctx: Context, args) -> int:
                          "not through this interface")
     if args.renew_period or args.exec_cmd or args.pid or args.signal:
         raise InputError("--renew-period, --exec, --pid and --signal need --daemon")
+    if args.out and args.out != args.crt_file and not args.force:
+        if _exists(ctx.storage, args.out):
+            raise InputError(f"{args.out} already exists; use --force to overwrite it")
     expires_in, _ = plan.files.options.seconds()
     if expires_in is not None:
         leaf = _load_chain(ctx, args.crt_file)[0]

@@ -21,6 +21,7 @@ from .provisioner import (
 )
 from .token import make_provisioner_token, make_renew_token, read_claims
 from .validity import format_time
+from .validity import parse_time_or_duration
 from .verify import verify_chain
 from .wire import Provisioner, RevokeRequest, SignRequest, SignResponse
 
@@ -120,10 +121,13 @@ def new_sign_token(
     *,
     subject: str,
     sans: list[str],
-    not_before: int | None = None,
-    not_after: int | None = None,
+    not_before: str = "",
+    not_after: str = "",
 ) -> str:
+    """A sign token; its validity (RFC 3339 or durations) counts from when it
+    is signed, after the slow key decryption."""
     key = decrypt_provisioner_key(provisioner, password)
+    now = time.time()
     return make_provisioner_token(
         key,
         kid=provisioner.kid,
@@ -132,9 +136,14 @@ def new_sign_token(
         subject=subject,
         sans=sans,
         root_fingerprint=profile.fingerprint,
-        not_before=not_before,
-        not_after=not_after,
+        not_before=_moment(not_before, now, "--not-before"),
+        not_after=_moment(not_after, now, "--not-after"),
+        now=now,
     )
+
+
+def _moment(text: str, now: float, flag: str) -> int | None:
+    return parse_time_or_duration(text, now, flag) if text else None
 
 
 def new_revoke_token(
@@ -257,7 +266,7 @@ def revoke_certificate(
 ) -> None:
     """Revoke by serial with a token, or by presenting the certificate (mTLS)."""
     if not 0 <= reason_code <= 10 or reason_code == 7:
-        raise InputError(f"--reasonCode {reason_code}: must be 0-10, not 7")
+        raise InputError(f"--reasonCode {reason_code}: must be 0 to 10 (7 is unused)")
     tls = None
     if not token:
         if chain is None or key is None:

@@ -74,7 +74,10 @@ def load_profile(storage: Storage) -> Profile:
 def resolve_profile(storage: Storage, *, ca_url: str, root_file: str) -> Profile:
     """The CA URL and root from the flags, else from the saved defaults."""
     defaults = _read_defaults(storage) or {}
-    url = ca_url or str(defaults.get("ca-url") or "")
+    for field in ("ca-url", "fingerprint"):
+        if not isinstance(defaults.get(field, ""), str):
+            raise ConfigError(f"{DEFAULTS_PATH}: {field!r} must be a string")
+    url = ca_url or defaults.get("ca-url") or ""
     if not url:
         raise ConfigError(
             "no CA URL: pass --ca-url and --root, or run ca bootstrap first"

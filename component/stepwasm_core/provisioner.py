@@ -22,6 +22,8 @@ __all__ = [
     "list_provisioners",
 ]
 
+#: How many provisioner names an error may list.
+_HINT_NAMES = 8
 #: Safety stop for a CA that keeps sending cursors.
 _MAX_PAGES = 1000
 
@@ -53,8 +55,7 @@ def find_jwk_provisioner(
     """The JWK provisioner called `name` (and with `kid`, when given)."""
     named = [p for p in provisioners if p.name == name]
     if not named:
-        known = ", ".join(sorted({repr(p.name) for p in provisioners})) or "none"
-        raise InputError(f"provisioner {name!r} not found; the CA has: {known}")
+        raise InputError(f"provisioner {name!r} not found; {_known(provisioners, name)}")
     jwk = [p for p in named if p.type.upper() == "JWK"]
     if not jwk:
         raise InputError(
@@ -130,6 +131,19 @@ _key_cache = _KeyCache()
 def clear_key_cache() -> None:
     """Forget every decrypted provisioner key this process keeps."""
     _key_cache.clear()
+
+
+def _known(provisioners: list[Provisioner], name: str) -> str:
+    """A hint for a name that is not there: a near match, or some names."""
+    folded = [p.name for p in provisioners if p.name.casefold() == name.casefold()]
+    if folded:
+        return f"did you mean {folded[0]!r}?"
+    names = sorted({p.name for p in provisioners})
+    if not names:
+        return "the CA has none"
+    shown = ", ".join(repr(n) for n in names[:_HINT_NAMES])
+    more = len(names) - _HINT_NAMES
+    return f"the CA has {shown}" + (f" and {more} more" if more > 0 else "")
 
 
 def decrypt_provisioner_key(

@@ -441,3 +441,83 @@ def test_renew_refuses_a_file_that_is_not_pem(booted, storage, issued):
 def test_unknown_command_is_one_line(run):
     code, _, err = run("ca", "frobnicate")
     assert "invalid choice" in _one_line_error(code, err)
+
+
+def test_renew_will_not_overwrite_another_file(booted, storage, issued):
+    storage.files[(FILES, "other.crt")] = b"keep me"
+    code, _, err = booted("ca", "renew", "web.crt", "web.key", "--out", "other.crt")
+    assert "other.crt already exists" in _one_line_error(code, err)
+    assert storage.files[(FILES, "other.crt")] == b"keep me"
+    code, _, err = booted("ca", "renew", "web.crt", "web.key", "--out", "web.key")
+    assert "web.key is the key file" in _one_line_error(code, err)
+    assert b"PRIVATE KEY" in storage.files[(FILES, "web.key")]
+
+
+def test_unknown_provisioner_hints_at_a_near_name(booted):
+    code, _, err = booted(
+        "ca",
+        "token",
+        "a.test",
+        "--provisioner",
+        "admin jwk",
+        "--password-file",
+        "pass.txt",
+    )
+    assert "did you mean 'Admin JWK'?" in _one_line_error(code, err)
+
+
+def test_unknown_provisioner_lists_a_few_names(storage):
+    ca = FakeCA(provisioners_before=30)
+    run = Run(ca, storage)
+    assert (
+        run("ca", "bootstrap", "--ca-url", ca.url, "--fingerprint", ca.fingerprint)[0]
+        == 0
+    )
+    code, _, err = run(
+        "ca", "token", "a.test", "--provisioner", "Nope", "--password-file", "pass.txt"
+    )
+    line = _one_line_error(code, err)
+    assert line.endswith("and 24 more")
+    assert len(line) < 300
+
+
+def test_bootstrap_names_the_missing_fingerprint(run, ca):
+    code, _, err = run(
+        "ca", "bootstrap", "--ca-url", ca.url, "--fingerprint", "ab" * 32
+    )
+    assert _one_line_error(code, err) == (
+        f"stepwasm: the CA has no root with fingerprint {'ab' * 32} (it answered 404)"
+    )
+
+
+def test_defaults_with_a_bad_ca_url_type(booted, storage):
+    storage.files[(PROFILE, "config/defaults.json")] = b'{"ca-url": 5}'
+    code, _, err = booted("ca", "health")
+    assert "'ca-url' must be a string" in _one_line_error(code, err)
+
+
+@pytest.mark.parametrize("size", ["1024", "8192", "2049"])
+def test_rsa_sizes_out_of_range(booted, storage, size):
+    code, _, err = booted(
+        "ca",
+        "certificate",
+        "r.test",
+        "r.crt",
+        "r.key",
+        "--kty",
+        "RSA",
+        "--size",
+        size,
+        "--provisioner",
+        "Admin JWK",
+        "--password-file",
+        "pass.txt",
+    )
+    assert "RSA keys here take 2048 to 4096 bits" in _one_line_error(code, err)
+    assert not storage.list_files(FILES, "r.")
+
+
+def test_usage_errors_name_the_command_once(run):
+    code, _, err = run("ca", "certificate", "only-subject")
+    line = _one_line_error(code, err)
+    assert line.startswith("stepwasm: ca certificate: the following arguments")
