@@ -232,6 +232,11 @@ class SilentServer:
             self.accepted.append(conn)
 
     def close(self) -> None:
+        try:  # wakes the accepting thread, which close() alone would not
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
         self.sock.close()
+        self.thread.join(timeout=5)
         for conn in self.accepted:
             conn.close()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -140,13 +141,15 @@ def test_timeout(servers):
     assert (datetime.datetime.now() - start).total_seconds() < 5
 
 
-def test_connection_refused(servers):
-    server = _serve(servers, SilentServer())
-    url = server.url
-    server.close()
-    with pytest.raises(TransportError) as caught:
-        _get(url + "/health", tls=TlsConfig(verify=False))
+def test_connection_refused():
+    # A port bound but never listened on refuses connections.
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        url = f"https://127.0.0.1:{unused.getsockname()[1]}"
+        with pytest.raises(TransportError) as caught:
+            _get(url + "/health", tls=TlsConfig(verify=False))
     assert caught.value.cause == "connect"
+    assert str(caught.value).startswith(f"cannot reach {url}/health: connect: ")
 
 
 def test_only_https(tmp_path: Path):
