@@ -18,7 +18,7 @@ const jcoOut = path.join(here, "build/jco");
 const final = path.join(here, "dist");
 // Built aside and moved into place at the end: two builds at once (several
 // checkouts' build.sh) never mix their files, and the gateway never sees half.
-const out = path.join(here, `dist.tmp-${process.pid}`);
+const out = path.join(here, "build", `dist.tmp-${process.pid}`);
 
 const TYPES = {
   ".html": "text/html; charset=utf-8",
@@ -104,7 +104,7 @@ for (const rel of ["index.html", ...assets]) {
 }
 const manifest = { component: digest, files, total: { size: raw, gzip, br: brotli } };
 fs.writeFileSync(path.join(out, "manifest.json"), JSON.stringify(manifest, null, 1) + "\n");
-const old = `${final}.old-${process.pid}`;
+const old = path.join(here, "build", `dist.old-${process.pid}`);
 if (fs.existsSync(final)) fs.renameSync(final, old);
 fs.renameSync(out, final);
 fs.rmSync(old, { recursive: true, force: true });
