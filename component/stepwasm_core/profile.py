@@ -42,7 +42,10 @@ def read_user_file(storage: Storage, path: str, what: str) -> bytes:
     except StorageError as exc:
         if exc.missing:
             raise InputError(f"{what} {path}: no such file") from None
-        raise InputError(f"{what} {path}: {exc}") from None
+        detail = str(exc)
+        if not detail.startswith(path):
+            detail = f"{path}: {detail}"
+        raise InputError(f"{what} {detail}") from None
 
 
 def _read_defaults(storage: Storage) -> dict | None:

@@ -89,11 +89,14 @@ def test_malformed_inputs_in_the_component(vectors, component_path, tmp_path) ->
     ) as client:
         for file, message in inspect_cases.MALFORMED_ERRORS.items():
             commands = [["certificate", "inspect", file]]
-            if file != "big-noise.bin":  # 10 MB through storage costs ~15 s a time
+            if file != "big-noise.bin":
                 commands += [
                     ["certificate", "fingerprint", file],
                     ["certificate", "verify", file, "--roots", "root.pem"],
                 ]
+            if file == "big-noise.bin":
+                # The host refuses a file this large before it crosses over.
+                message = "file big-noise.bin: file too large (10485760 bytes)"
             for argv in commands:
                 result = client.run(argv)
                 assert (result.exit_code, result.stdout) == (1, ""), argv
