@@ -36,6 +36,7 @@ from stepwasm_core.issue import (
     revoke_certificate,
     sign_certificate,
 )
+from stepwasm_core.keyspec import new_key
 from stepwasm_core.pem import load_certificates
 from stepwasm_core.profile import Profile, load_profile
 from stepwasm_core.renewal import (
@@ -310,9 +311,7 @@ class Api(exports.Api):
                 subject=req.subject,
                 sans=list(req.sans),
             )
-        key = keys.generate_key(
-            req.key.kty or "EC", req.key.curve or "P-256", req.key.size or 2048
-        )
+        key = new_key(req.key.kty or "EC", req.key.curve, req.key.size or 2048)
         issued = sign_certificate(
             client,
             profile,

@@ -16,6 +16,7 @@ from . import certinfo
 from .crypto import keys
 from .csr import build_csr
 from .errors import InputError, StorageError, TransportError, VerificationError
+from .keyspec import new_key
 from .pem import load_certificates, to_pem
 from .ports import FILES, PROFILE, Request, TlsConfig
 from .profile import ROOT_PATH, read_user_file
@@ -132,19 +133,8 @@ def read_input(ctx, path: str) -> bytes:
     return read_user_file(ctx.storage, path, "file")
 
 
-def _new_key(args):
-    kty, curve = args.kty, args.curve
-    if kty == "EC":
-        curve = curve or "P-256"
-        if curve not in ("P-256", "P-384", "P-521"):
-            raise InputError(f"--curve {curve}: EC keys take P-256, P-384 or P-521")
-    elif kty == "OKP":
-        curve = curve or "Ed25519"
-        if curve != "Ed25519":
-            raise InputError(f"--curve {curve}: OKP keys take Ed25519")
-    elif args.size < 2048:
-        raise InputError(f"--size {args.size}: RSA keys need at least 2048 bits")
-    return keys.generate_key(kty, curve, args.size)
+def _new_key(args) -> keys.PrivateKey:
+    return new_key(args.kty, args.curve, args.size)
 
 
 def _require_unencrypted(args, what: str) -> None:

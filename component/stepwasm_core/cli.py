@@ -32,6 +32,7 @@ from .issue import (
     revoke_certificate,
     sign_certificate,
 )
+from .keyspec import key_spec
 from .pem import load_certificates, to_pem
 from .ports import FILES, Storage, Transport
 from .profile import Profile, read_user_file, resolve_profile
@@ -43,9 +44,6 @@ __all__ = ["Context", "main"]
 
 VERSION = "0.1.0"
 _OUT_CHUNK = 4096
-# Pure-Python RSA key generation takes minutes beyond 4096 bits, longer than
-# a token lives.
-_RSA_MIN_BITS, _RSA_MAX_BITS = 2048, 4096
 TICK = "✔"
 
 
@@ -351,22 +349,7 @@ def _check_validity_flags(args, now: float) -> None:
 
 
 def _key_spec(args) -> tuple[str, str, int]:
-    kty = args.kty
-    curve = args.curve
-    if kty == "EC":
-        curve = curve or "P-256"
-        if curve not in ("P-256", "P-384", "P-521"):
-            raise InputError(f"--curve {curve}: EC keys take P-256, P-384 or P-521")
-    elif kty == "OKP":
-        curve = curve or "Ed25519"
-        if curve != "Ed25519":
-            raise InputError(f"--curve {curve}: OKP keys take Ed25519")
-    elif not (_RSA_MIN_BITS <= args.size <= _RSA_MAX_BITS) or args.size % 8:
-        raise InputError(
-            f"--size {args.size}: RSA keys here take {_RSA_MIN_BITS} to "
-            f"{_RSA_MAX_BITS} bits, in steps of 8"
-        )
-    return kty, curve, args.size
+    return key_spec(args.kty, args.curve, args.size)
 
 
 def _provisioner_line(provisioner) -> str:
