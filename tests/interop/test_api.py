@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from stepwasm_host import CAError, Client, InputError, KeySpec
+from stepwasm_host import BootstrapError, CAError, Client, InputError, KeySpec
 
 pytestmark = pytest.mark.interop
 
@@ -47,9 +47,16 @@ def test_bootstrap_certificate_renew(client, ca):
 
 
 def test_errors_are_typed(client, ca):
-    with pytest.raises(CAError) as info:
+    with pytest.raises(BootstrapError, match="no root with fingerprint 0000"):
         client.bootstrap(ca.ca_url, "00" * 32)
-    assert info.value.status == 404
+    client.bootstrap(ca.ca_url, ca.pki.root_fingerprint)
+    token = client.token(
+        "x.internal", provisioner="Admin JWK", password=ca.pki.provisioner_password
+    )
+    client.certificate("x.internal", token=token)
+    with pytest.raises(CAError) as info:
+        client.certificate("x.internal", token=token)
+    assert info.value.status == 401
     with pytest.raises(InputError) as bad:
         client.bootstrap(ca.ca_url, "zz")
     assert "a SHA-256 fingerprint has 32" in str(bad.value)
