@@ -141,7 +141,7 @@ def test_timeout(pki, tls_server):
     error = failure(Http(), request)
 
     assert error.kind == "timeout"
-    assert time.monotonic() - started < 1.5
+    assert time.monotonic() - started < 5  # far below the 30 s default
 
 
 def test_timeout_covers_the_whole_response(pki, tls_server):
@@ -153,7 +153,7 @@ def test_timeout_covers_the_whole_response(pki, tls_server):
     error = failure(Http(), request)
 
     assert error.kind == "timeout"
-    assert time.monotonic() - started < 1.5
+    assert time.monotonic() - started < 5  # far below the 30 s default
 
 
 @pytest.mark.parametrize("path", ["/big", "/big-chunked"], ids=["length", "chunked"])

@@ -47,7 +47,7 @@ def test_waker_cuts_a_sleep_short_from_a_thread_and_a_signal_handler():
         started = time.monotonic()
         threading.Timer(0.2, waker.wake).start()
         waker.sleep(10)
-        assert time.monotonic() - started < 2
+        assert time.monotonic() - started < 5  # not the 10 s asked for
 
         # raise_signal in another thread: the signal reaches that thread, and
         # only the wakeup fd tells the sleeping main thread.
@@ -58,7 +58,7 @@ def test_waker_cuts_a_sleep_short_from_a_thread_and_a_signal_handler():
             started = time.monotonic()
             threading.Timer(0.2, signal.raise_signal, (signal.SIGUSR1,)).start()
             waker.sleep(10)
-            assert time.monotonic() - started < 2
+            assert time.monotonic() - started < 5  # not the 10 s asked for
             assert woken == [signal.SIGUSR1]
         finally:
             signal.set_wakeup_fd(previous_fd)
@@ -212,6 +212,6 @@ def test_a_wait_follows_the_wall_clock_across_a_suspend():
     try:
         started = time.monotonic()
         renewer._wait_until(NOW + 500.0)
-        assert time.monotonic() - started < 1.0
+        assert time.monotonic() - started < 5  # not the 500 s asked for
     finally:
         renewer.close()

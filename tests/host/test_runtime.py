@@ -189,7 +189,7 @@ def test_component_links_and_exports_the_api_and_the_command(runtime, tmp_path):
     assert session._func(CLI_RUN, "run")
 
 
-def test_cached_load_is_fast(runtime, host_component, compile_cache):
+def test_second_load_comes_from_the_cache(runtime, host_component, compile_cache):
     again = Runtime(host_component, cache_dir=compile_cache / "stepwasm")
 
     assert again.load_info.from_cache
