@@ -258,8 +258,10 @@ def test_daemon_keeps_the_certificate_while_the_ca_is_down(
     ca.stop()
 
     failures = daemon.wait_for(r"renewal failed: (.*)$", 2, timeout=30)
+    # An attempt during the CA's shutdown may still get its 500; once it is
+    # down, the connection is refused.
+    assert "connection refused" in failures[-1][1].group(1)
     for _, failure in failures:
-        assert "connection refused" in failure.group(1)
         assert "keeping the current certificate" in failure.group(1)
         assert re.search(r"retrying in \d+ s$", failure.group(1))
     assert (stepwasm.cwd / "web.crt").read_bytes() == before
