@@ -7,23 +7,18 @@ componentize-py bundles it.
 
 from __future__ import annotations
 
-import io
-import os
-import sys
-import time
-
 # Imported for the bundle: modules that the standard library imports lazily
 # (idna host names; argparse's help wants gettext's locale, shutil, textwrap).
 import encodings.idna  # noqa: F401
+import io
 import locale  # noqa: F401
+import os
 import shutil  # noqa: F401
+import sys
 import textwrap  # noqa: F401
+import time
 
 from componentize_py_types import Err
-from wit_world import exports
-from wit_world.exports import api
-from wit_world.imports import http, storage
-
 from stepwasm_core import certinfo, cli, errors, ports
 from stepwasm_core.bootstrap import bootstrap
 from stepwasm_core.caclient import CAClient
@@ -41,13 +36,16 @@ from stepwasm_core.pem import load_certificates
 from stepwasm_core.profile import Profile, load_profile
 from stepwasm_core.renewal import (
     DaemonPlan,
-    RenewFiles,
     Renewal,
     RenewalOptions,
+    RenewFiles,
     renew_files,
     schedule_chain,
 )
 from stepwasm_core.validity import format_time
+from wit_world import exports
+from wit_world.exports import api
+from wit_world.imports import http, storage
 
 _SCOPES = {ports.PROFILE: storage.Scope.PROFILE, ports.FILES: storage.Scope.FILES}
 
@@ -347,7 +345,9 @@ class Api(exports.Api):
 
     @_guarded
     def inspect(self, data: bytes, format: str, bundle: bool) -> str:
-        return certinfo.inspect(bytes(data), source="input", format=format, bundle=bundle)
+        return certinfo.inspect(
+            bytes(data), source="input", format=format, bundle=bundle
+        )
 
     @_guarded
     def next_renewal(

@@ -105,9 +105,15 @@ class Pki:
     def client(self, subject: str, directory: Path) -> tuple[Path, Path]:
         """A client certificate (leaf + intermediate) and its key, as PEM files."""
         key = ec.generate_private_key(ec.SECP256R1())
-        cert = _certificate(subject, key, self.intermediate, self.intermediate_key,
-                            ca=False, sans=(subject,),
-                            usage=ExtendedKeyUsageOID.CLIENT_AUTH)
+        cert = _certificate(
+            subject,
+            key,
+            self.intermediate,
+            self.intermediate_key,
+            ca=False,
+            sans=(subject,),
+            usage=ExtendedKeyUsageOID.CLIENT_AUTH,
+        )
         chain, key_file = directory / f"{subject}.crt", directory / f"{subject}.key"
         chain.write_bytes(_pem(cert) + _pem(self.intermediate))
         key_file.write_bytes(_key_pem(key))
@@ -124,29 +130,51 @@ def make_pki(
     """A fresh CA and a server certificate for `sans`, valid as asked."""
     directory.mkdir(parents=True, exist_ok=True)
     root_key = ec.generate_private_key(ec.SECP256R1())
-    root = _certificate("Test Root CA", root_key, None, root_key, ca=True,
-                        not_before=NOW - 2 * HOUR, not_after=NOW + 48 * HOUR)
+    root = _certificate(
+        "Test Root CA",
+        root_key,
+        None,
+        root_key,
+        ca=True,
+        not_before=NOW - 2 * HOUR,
+        not_after=NOW + 48 * HOUR,
+    )
     mid_key = ec.generate_private_key(ec.SECP256R1())
-    mid = _certificate("Test Intermediate CA", mid_key, root, root_key, ca=True,
-                       not_before=NOW - 2 * HOUR, not_after=NOW + 48 * HOUR)
+    mid = _certificate(
+        "Test Intermediate CA",
+        mid_key,
+        root,
+        root_key,
+        ca=True,
+        not_before=NOW - 2 * HOUR,
+        not_after=NOW + 48 * HOUR,
+    )
     leaf_key = ec.generate_private_key(ec.SECP256R1())
-    leaf = _certificate("test server", leaf_key, mid, mid_key, ca=False, sans=sans,
-                        not_before=not_before, not_after=not_after)
+    leaf = _certificate(
+        "test server",
+        leaf_key,
+        mid,
+        mid_key,
+        ca=False,
+        sans=sans,
+        not_before=not_before,
+        not_after=not_after,
+    )
     chain_file = directory / "server.crt"
     chain_file.write_bytes(_pem(leaf) + _pem(mid))
     key_file = directory / "server.key"
     key_file.write_bytes(_key_pem(leaf_key))
     root_file = directory / "root.crt"
     root_file.write_bytes(_pem(root))
-    return Pki(directory, root, root_key, mid, mid_key, chain_file, key_file,
-               root_file)
+    return Pki(directory, root, root_key, mid, mid_key, chain_file, key_file, root_file)
 
 
 class TlsServer:
     """HTTPS on 127.0.0.1 with the PKI's server certificate."""
 
-    def __init__(self, pki: Pki, *, client_ca: Pki | None = None,
-                 big_size: int = 0) -> None:
+    def __init__(
+        self, pki: Pki, *, client_ca: Pki | None = None, big_size: int = 0
+    ) -> None:
         body_big = b"x" * big_size
 
         class Handler(http.server.BaseHTTPRequestHandler):

@@ -14,8 +14,9 @@ import logging
 import sys
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable, TextIO
+from typing import TextIO
 
 from . import certcli, certinfo, renewal
 from .bootstrap import bootstrap
@@ -25,7 +26,6 @@ from .errors import InputError, StepwasmError, StorageError
 from .fingerprint import ENCODINGS, fingerprint, normalize_fingerprint
 from .issue import (
     check_token,
-    common_name,
     find_provisioner,
     new_revoke_token,
     new_sign_token,
@@ -38,7 +38,7 @@ from .ports import FILES, Storage, Transport
 from .profile import Profile, read_user_file, resolve_profile
 from .provisioner import list_provisioners
 from .schedule import certificate_times
-from .validity import format_time, parse_time_or_duration
+from .validity import parse_time_or_duration
 
 __all__ = ["Context", "main"]
 
@@ -118,91 +118,145 @@ def _add_ca_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def _add_provisioner_flags(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--provisioner", "--issuer", default="", dest="provisioner",
-                        help="the JWK provisioner's name")
-    parser.add_argument("--kid", "--provisioner-kid", default="", dest="kid",
-                        help="the provisioner's key id, when the name is shared")
-    parser.add_argument("--password-file", default="",
-                        help="file with the provisioner's password")
+    parser.add_argument(
+        "--provisioner",
+        "--issuer",
+        default="",
+        dest="provisioner",
+        help="the JWK provisioner's name",
+    )
+    parser.add_argument(
+        "--kid",
+        "--provisioner-kid",
+        default="",
+        dest="kid",
+        help="the provisioner's key id, when the name is shared",
+    )
+    parser.add_argument(
+        "--password-file", default="", help="file with the provisioner's password"
+    )
 
 
 def _add_validity_flags(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--not-before", default="",
-                        help="RFC 3339 time or duration such as 5m")
-    parser.add_argument("--not-after", default="",
-                        help="RFC 3339 time or duration such as 24h")
+    parser.add_argument(
+        "--not-before", default="", help="RFC 3339 time or duration such as 5m"
+    )
+    parser.add_argument(
+        "--not-after", default="", help="RFC 3339 time or duration such as 24h"
+    )
 
 
 def build_parser(out: TextIO) -> argparse.ArgumentParser:
-    parser = _Parser(prog="stepwasm", out=out,
-                     description="A step-like certificate client in WebAssembly.")
-    top = parser.add_subparsers(dest="group", metavar="COMMAND",
-                                parser_class=_Parser)
+    parser = _Parser(
+        prog="stepwasm",
+        out=out,
+        description="A step-like certificate client in WebAssembly.",
+    )
+    top = parser.add_subparsers(dest="group", metavar="COMMAND", parser_class=_Parser)
     top.required = True
 
     ca = top.add_parser("ca", help="talk to the CA", out=out)
-    ca_cmds = ca.add_subparsers(dest="command", metavar="COMMAND",
-                                parser_class=_Parser)
+    ca_cmds = ca.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     ca_cmds.required = True
 
-    p = ca_cmds.add_parser("bootstrap", help="trust a CA by its root fingerprint",
-                           out=out)
+    p = ca_cmds.add_parser(
+        "bootstrap", help="trust a CA by its root fingerprint", out=out
+    )
     p.add_argument("--ca-url", required=True)
     p.add_argument("--fingerprint", required=True)
     p.add_argument("--force", action="store_true")
-    p.add_argument("--install", action="store_true",
-                   help="not supported: the sandbox has no system trust store")
+    p.add_argument(
+        "--install",
+        action="store_true",
+        help="not supported: the sandbox has no system trust store",
+    )
     p.set_defaults(run=cmd_bootstrap)
 
     p = ca_cmds.add_parser("token", help="make a one-time token", out=out)
     p.add_argument("subject")
     p.add_argument("--san", action="append", default=[])
-    p.add_argument("--revoke", action="store_true",
-                   help="a revoke token: SUBJECT is the serial number")
+    p.add_argument(
+        "--revoke",
+        action="store_true",
+        help="a revoke token: SUBJECT is the serial number",
+    )
     p.add_argument("--output-file", default="")
     _add_provisioner_flags(p)
     _add_validity_flags(p)
     _add_ca_flags(p)
     p.set_defaults(run=cmd_token)
 
-    p = ca_cmds.add_parser("certificate", help="get a certificate for a new key",
-                           out=out)
+    p = ca_cmds.add_parser(
+        "certificate", help="get a certificate for a new key", out=out
+    )
     p.add_argument("subject")
     p.add_argument("crt_file")
     p.add_argument("key_file")
     p.add_argument("--token", default="")
     p.add_argument("--san", action="append", default=[])
-    p.add_argument("--kty", default="EC", type=str.upper,
-                   choices=["EC", "OKP", "RSA"])
+    p.add_argument("--kty", default="EC", type=str.upper, choices=["EC", "OKP", "RSA"])
     p.add_argument("--curve", "--crv", default="", dest="curve")
     p.add_argument("--size", default=2048, type=int)
-    p.add_argument("--force", "-f", action="store_true",
-                   help="overwrite CRT_FILE and KEY_FILE")
+    p.add_argument(
+        "--force", "-f", action="store_true", help="overwrite CRT_FILE and KEY_FILE"
+    )
     _add_provisioner_flags(p)
     _add_validity_flags(p)
     _add_ca_flags(p)
     p.set_defaults(run=cmd_certificate)
 
-    p = ca_cmds.add_parser("renew", help="renew a certificate, keeping its key",
-                           out=out)
+    p = ca_cmds.add_parser(
+        "renew", help="renew a certificate, keeping its key", out=out
+    )
     p.add_argument("crt_file")
     p.add_argument("key_file")
     p.add_argument("--out", "--output-file", default="", dest="out")
     p.add_argument("--force", "-f", action="store_true")
-    p.add_argument("--mtls", nargs="?", const=True, default=True, type=_bool_flag,
-                   help="renew over mTLS (default true); --mtls=false uses a token")
-    p.add_argument("--daemon", action="store_true",
-                   help="keep renewing in the foreground (run by the host)")
-    p.add_argument("--expires-in", default="", metavar="D",
-                   help="renew when less than this is left, e.g. 1h")
-    p.add_argument("--renew-period", default="", metavar="D",
-                   help="with --daemon: renew this long after each issuance")
-    p.add_argument("--exec", default="", dest="exec_cmd", metavar="CMD",
-                   help="with --daemon: run this command after each renewal")
-    p.add_argument("--pid", default=0, type=int, metavar="N",
-                   help="with --daemon: signal this process after each renewal")
-    p.add_argument("--signal", default="", metavar="S",
-                   help="with --pid: the signal to send (default SIGHUP)")
+    p.add_argument(
+        "--mtls",
+        nargs="?",
+        const=True,
+        default=True,
+        type=_bool_flag,
+        help="renew over mTLS (default true); --mtls=false uses a token",
+    )
+    p.add_argument(
+        "--daemon",
+        action="store_true",
+        help="keep renewing in the foreground (run by the host)",
+    )
+    p.add_argument(
+        "--expires-in",
+        default="",
+        metavar="D",
+        help="renew when less than this is left, e.g. 1h",
+    )
+    p.add_argument(
+        "--renew-period",
+        default="",
+        metavar="D",
+        help="with --daemon: renew this long after each issuance",
+    )
+    p.add_argument(
+        "--exec",
+        default="",
+        dest="exec_cmd",
+        metavar="CMD",
+        help="with --daemon: run this command after each renewal",
+    )
+    p.add_argument(
+        "--pid",
+        default=0,
+        type=int,
+        metavar="N",
+        help="with --daemon: signal this process after each renewal",
+    )
+    p.add_argument(
+        "--signal",
+        default="",
+        metavar="S",
+        help="with --pid: the signal to send (default SIGHUP)",
+    )
     _add_ca_flags(p)
     p.set_defaults(run=cmd_renew)
 
@@ -212,14 +266,14 @@ def build_parser(out: TextIO) -> argparse.ArgumentParser:
     p.add_argument("--key", default="")
     p.add_argument("--token", default="")
     p.add_argument("--reason", default="")
-    p.add_argument("--reasonCode", "--reason-code", default=0, type=int,
-                   dest="reason_code")
+    p.add_argument(
+        "--reasonCode", "--reason-code", default=0, type=int, dest="reason_code"
+    )
     _add_provisioner_flags(p)
     _add_ca_flags(p)
     p.set_defaults(run=cmd_revoke)
 
-    p = ca_cmds.add_parser("root", help="print or save the root certificate",
-                           out=out)
+    p = ca_cmds.add_parser("root", help="print or save the root certificate", out=out)
     p.add_argument("root_file", nargs="?", default="")
     p.add_argument("--fingerprint", default="")
     p.add_argument("--force", "-f", action="store_true")
@@ -231,16 +285,18 @@ def build_parser(out: TextIO) -> argparse.ArgumentParser:
     p.set_defaults(run=cmd_health)
 
     prov = ca_cmds.add_parser("provisioner", help="provisioners", out=out)
-    prov_cmds = prov.add_subparsers(dest="subcommand", metavar="COMMAND",
-                                    parser_class=_Parser)
+    prov_cmds = prov.add_subparsers(
+        dest="subcommand", metavar="COMMAND", parser_class=_Parser
+    )
     prov_cmds.required = True
     p = prov_cmds.add_parser("list", help="list every provisioner (JSON)", out=out)
     _add_ca_flags(p)
     p.set_defaults(run=cmd_provisioner_list)
 
     cert = top.add_parser("certificate", help="work with certificates", out=out)
-    cert_cmds = cert.add_subparsers(dest="command", metavar="COMMAND",
-                                    parser_class=_Parser)
+    cert_cmds = cert.add_subparsers(
+        dest="command", metavar="COMMAND", parser_class=_Parser
+    )
     cert_cmds.required = True
 
     p = cert_cmds.add_parser("inspect", help="print a certificate", out=out)
@@ -248,14 +304,19 @@ def build_parser(out: TextIO) -> argparse.ArgumentParser:
     p.add_argument("--short", action="store_true")
     p.add_argument("--format", default="text", choices=["text", "json", "pem"])
     p.add_argument("--bundle", action="store_true")
-    p.add_argument("--roots", default="",
-                   help="https:// only: verify the server's chain against these")
-    p.add_argument("--insecure", action="store_true",
-                   help="https:// only: do not verify the server's chain")
+    p.add_argument(
+        "--roots",
+        default="",
+        help="https:// only: verify the server's chain against these",
+    )
+    p.add_argument(
+        "--insecure",
+        action="store_true",
+        help="https:// only: do not verify the server's chain",
+    )
     p.set_defaults(run=cmd_inspect)
 
-    p = cert_cmds.add_parser("fingerprint", help="a certificate's fingerprint",
-                             out=out)
+    p = cert_cmds.add_parser("fingerprint", help="a certificate's fingerprint", out=out)
     p.add_argument("file")
     p.add_argument("--sha1", action="store_true")
     p.add_argument("--sha256", action="store_true")
@@ -265,8 +326,11 @@ def build_parser(out: TextIO) -> argparse.ArgumentParser:
     certcli.add_commands(cert_cmds, top, out)
 
     p = top.add_parser("version", help="print the version", out=out)
-    p.add_argument("--modules", action="store_true",
-                   help="also list the Python modules loaded (for build checks)")
+    p.add_argument(
+        "--modules",
+        action="store_true",
+        help="also list the Python modules loaded (for build checks)",
+    )
     p.set_defaults(run=cmd_version)
     return parser
 
@@ -279,8 +343,13 @@ def _profile(ctx: Context, args) -> Profile:
 
 
 def _client(ctx: Context, profile: Profile) -> CAClient:
-    return CAClient(ctx.transport, profile.ca_url, [profile.root_der],
-                    clock=ctx.clock, on_warning=ctx.say)
+    return CAClient(
+        ctx.transport,
+        profile.ca_url,
+        [profile.root_der],
+        clock=ctx.clock,
+        on_warning=ctx.say,
+    )
 
 
 def _read_password(ctx: Context, path: str) -> bytes:
@@ -342,8 +411,10 @@ def _load_key(ctx: Context, path: str) -> keys.PrivateKey:
 
 
 def _check_validity_flags(args, now: float) -> None:
-    for flag, value in (("--not-before", args.not_before),
-                        ("--not-after", args.not_after)):
+    for flag, value in (
+        ("--not-before", args.not_before),
+        ("--not-after", args.not_after),
+    ):
         if value:
             parse_time_or_duration(value, now, flag)
 
@@ -388,13 +459,19 @@ def cmd_token(ctx: Context, args) -> int:
     provisioner = find_provisioner(client, args.provisioner, args.kid)
     password = _read_password(ctx, args.password_file)
     if args.revoke:
-        token = new_revoke_token(client, profile, provisioner, password,
-                                 serial=args.subject)
+        token = new_revoke_token(
+            client, profile, provisioner, password, serial=args.subject
+        )
     else:
         token = new_sign_token(
-            client, profile, provisioner, password,
-            subject=args.subject, sans=args.san,
-            not_before=args.not_before, not_after=args.not_after,
+            client,
+            profile,
+            provisioner,
+            password,
+            subject=args.subject,
+            sans=args.san,
+            not_before=args.not_before,
+            not_after=args.not_after,
         )
     ctx.say(_provisioner_line(provisioner))
     if args.output_file:
@@ -426,23 +503,32 @@ def cmd_certificate(ctx: Context, args) -> int:
         check_token(token, args.subject, now)
     else:
         if not args.provisioner:
-            raise InputError("ca certificate needs --token, or --provisioner and "
-                             "--password-file")
+            raise InputError(
+                "ca certificate needs --token, or --provisioner and --password-file"
+            )
         provisioner = find_provisioner(client, args.provisioner, args.kid)
         password = _read_password(ctx, args.password_file)
-        token = new_sign_token(client, profile, provisioner, password,
-                               subject=args.subject, sans=args.san)
+        token = new_sign_token(
+            client, profile, provisioner, password, subject=args.subject, sans=args.san
+        )
         ctx.say(_provisioner_line(provisioner))
 
     issued = sign_certificate(
-        client, profile,
-        subject=args.subject, token=token, key=key,
-        not_before=args.not_before, not_after=args.not_after,
+        client,
+        profile,
+        subject=args.subject,
+        token=token,
+        key=key,
+        not_before=args.not_before,
+        not_after=args.not_after,
     )
-    write_files(ctx.storage, [
-        (args.crt_file, issued.chain_pem, False),
-        (args.key_file, key.to_pem(), True),
-    ])
+    write_files(
+        ctx.storage,
+        [
+            (args.crt_file, issued.chain_pem, False),
+            (args.key_file, key.to_pem(), True),
+        ],
+    )
     ctx.say(f"{TICK} CA: {client.ca_url}")
     ctx.say(f"{TICK} Certificate: {args.crt_file}")
     ctx.say(f"{TICK} Private Key: {args.key_file}")
@@ -454,8 +540,9 @@ def cmd_renew(ctx: Context, args) -> int:
     if args.daemon:
         # The loop needs signals, sleep and processes: the host runs it
         # (stepwasm_host.daemon), asking the core for the plan and schedule.
-        raise InputError("ca renew --daemon runs in the stepwasm command, "
-                         "not through this interface")
+        raise InputError(
+            "ca renew --daemon runs in the stepwasm command, not through this interface"
+        )
     if args.renew_period or args.exec_cmd or args.pid or args.signal:
         raise InputError("--renew-period, --exec, --pid and --signal need --daemon")
     if args.out and args.out != args.crt_file and not args.force:
@@ -466,13 +553,16 @@ def cmd_renew(ctx: Context, args) -> int:
         leaf = _load_chain(ctx, args.crt_file)[0]
         left = certificate_times(leaf)[1] - ctx.clock()
         if left > expires_in:
-            ctx.say(f"The certificate in {args.crt_file} has {left:.0f} s left, "
-                    f"more than --expires-in {args.expires_in}: not renewed.")
+            ctx.say(
+                f"The certificate in {args.crt_file} has {left:.0f} s left, "
+                f"more than --expires-in {args.expires_in}: not renewed."
+            )
             return 0
     # The options only decided whether to renew: no schedule is made here.
     files = dataclasses.replace(plan.files, options=renewal.RenewalOptions())
-    renewal.renew_files(ctx.transport, ctx.storage, files, clock=ctx.clock,
-                        on_warning=ctx.say)
+    renewal.renew_files(
+        ctx.transport, ctx.storage, files, clock=ctx.clock, on_warning=ctx.say
+    )
     ctx.say(f"Your certificate has been saved in {plan.files.target}.")
     return 0
 
@@ -503,15 +593,23 @@ def cmd_revoke(ctx: Context, args) -> int:
         raise InputError(f"serial {serial!r}: expected a decimal number")
     if not token and chain is None:
         if not args.provisioner:
-            raise InputError("ca revoke needs --token, --cert and --key, or "
-                             "--provisioner and --password-file")
+            raise InputError(
+                "ca revoke needs --token, --cert and --key, or "
+                "--provisioner and --password-file"
+            )
         provisioner = find_provisioner(client, args.provisioner, args.kid)
         password = _read_password(ctx, args.password_file)
-        token = new_revoke_token(client, profile, provisioner, password,
-                                 serial=serial)
+        token = new_revoke_token(client, profile, provisioner, password, serial=serial)
         ctx.say(_provisioner_line(provisioner))
-    revoke_certificate(client, serial=serial, reason_code=args.reason_code,
-                       reason=args.reason, token=token, chain=chain, key=key)
+    revoke_certificate(
+        client,
+        serial=serial,
+        reason_code=args.reason_code,
+        reason=args.reason,
+        token=token,
+        chain=chain,
+        key=key,
+    )
     ctx.say(f"Certificate with Serial Number {serial} has been revoked.")
     return 0
 

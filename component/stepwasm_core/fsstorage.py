@@ -45,7 +45,9 @@ class FsStorage:
             with open(full, "rb") as f:
                 info = os.fstat(f.fileno())
                 if not stat.S_ISREG(info.st_mode):
-                    raise StorageError(f"{self._shown(scope, path)}: not a regular file")
+                    raise StorageError(
+                        f"{self._shown(scope, path)}: not a regular file"
+                    )
                 data = f.read(MAX_READ_BYTES + 1)
         except OSError as exc:
             raise self._error(scope, path, exc) from None
@@ -92,8 +94,9 @@ class FsStorage:
                     if name.startswith(".") and name.endswith(_TEMP_SUFFIX):
                         continue
                     if os.path.isfile(os.path.join(dirpath, name)):
-                        found.append("/".join([*([prefix] if prefix else []),
-                                               *below, name]))
+                        found.append(
+                            "/".join([*([prefix] if prefix else []), *below, name])
+                        )
         except OSError as exc:
             raise self._error(scope, prefix, exc) from None
         return sorted(found)
@@ -120,9 +123,7 @@ class FsStorage:
         else:
             parts = path.split("/")
         if any(part in ("", ".", "..") for part in parts):
-            raise StorageError(
-                f"{path}: empty, '.' and '..' parts are not allowed"
-            )
+            raise StorageError(f"{path}: empty, '.' and '..' parts are not allowed")
         if path.startswith("/"):
             return path  # the runtime's preopens decide whether it is reachable
         root = self.roots[scope]
@@ -158,13 +159,15 @@ class FsStorage:
         shown = self._shown(scope, path)
         if isinstance(exc, FileNotFoundError):
             return StorageError(f"{shown}: no such file", missing=True)
-        if isinstance(exc, PermissionError) or exc.errno in (errno.EACCES,
-                                                              errno.EPERM):
-            return StorageError(f"{shown}: permission denied (is its directory "
-                                "preopened with --dir?)")
+        if isinstance(exc, PermissionError) or exc.errno in (errno.EACCES, errno.EPERM):
+            return StorageError(
+                f"{shown}: permission denied (is its directory preopened with --dir?)"
+            )
         if exc.errno is not None and exc.errno == _ENOTCAPABLE:
-            return StorageError(f"{shown}: outside the directories the runtime "
-                                "lends (preopen it with --dir)")
+            return StorageError(
+                f"{shown}: outside the directories the runtime "
+                "lends (preopen it with --dir)"
+            )
         if isinstance(exc, IsADirectoryError):
             return StorageError(f"{shown}: is a directory")
         if isinstance(exc, NotADirectoryError):

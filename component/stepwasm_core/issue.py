@@ -20,8 +20,7 @@ from .provisioner import (
     list_provisioners,
 )
 from .token import make_provisioner_token, make_renew_token, read_claims
-from .validity import format_time
-from .validity import parse_time_or_duration
+from .validity import format_time, parse_time_or_duration
 from .verify import verify_chain
 from .wire import Provisioner, RevokeRequest, SignRequest, SignResponse
 

@@ -55,7 +55,9 @@ def find_jwk_provisioner(
     """The JWK provisioner called `name` (and with `kid`, when given)."""
     named = [p for p in provisioners if p.name == name]
     if not named:
-        raise InputError(f"provisioner {name!r} not found; {_known(provisioners, name)}")
+        raise InputError(
+            f"provisioner {name!r} not found; {_known(provisioners, name)}"
+        )
     jwk = [p for p in named if p.type.upper() == "JWK"]
     if not jwk:
         raise InputError(

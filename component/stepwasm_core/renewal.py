@@ -204,7 +204,9 @@ def daemon_plan(args) -> DaemonPlan:
         if not signal.startswith("SIG"):
             signal = "SIG" + signal
     if (args.out or args.crt_file) == args.key_file:
-        raise InputError(f"{args.key_file} is the key file: the certificate cannot go there")
+        raise InputError(
+            f"{args.key_file} is the key file: the certificate cannot go there"
+        )
     files = RenewFiles(
         crt_file=args.crt_file,
         key_file=args.key_file,

@@ -283,18 +283,23 @@ def _peer_chain(conn: TLSConnection) -> tuple[bytes, ...]:
     return tuple(bytes(cert.bytes) for cert in chain.x509List)
 
 
-def _check_server(peer_chain: tuple[bytes, ...], roots: tuple[bytes, ...],
-                  host: str) -> None:
+def _check_server(
+    peer_chain: tuple[bytes, ...], roots: tuple[bytes, ...], host: str
+) -> None:
     """Raise unless the server's chain verifies to `roots` for `host`."""
     try:
-        certs = [load_certificates(der, source="the server's TLS chain")[0]
-                 for der in peer_chain]
-        anchors = [load_certificates(der, source="the trusted root")[0]
-                   for der in roots]
+        certs = [
+            load_certificates(der, source="the server's TLS chain")[0]
+            for der in peer_chain
+        ]
+        anchors = [
+            load_certificates(der, source="the trusted root")[0] for der in roots
+        ]
         verify_chain(certs[0], certs[1:], anchors, host=host, usage="server")
     except (CertificateError, InputError) as exc:
-        raise _Failure("tls", f"the server's certificate is not trusted: {exc}") \
-            from None
+        raise _Failure(
+            "tls", f"the server's certificate is not trusted: {exc}"
+        ) from None
 
 
 # -- HTTP/1.1 ---------------------------------------------------------------------
@@ -319,8 +324,9 @@ def _encode_request(request: Request, netloc: str, target: str) -> bytes:
 class _Reader:
     """Buffered reads from the TLS connection, within the deadline."""
 
-    def __init__(self, conn: TLSConnection, sock: socket.socket,
-                 deadline: float) -> None:
+    def __init__(
+        self, conn: TLSConnection, sock: socket.socket, deadline: float
+    ) -> None:
         self.conn = conn
         self.sock = sock
         self.deadline = deadline

@@ -50,8 +50,20 @@ def proto_component(tmp_path_factory: pytest.TempPathFactory) -> Path:
     tool = Path(sys.prefix) / "bin" / "componentize-py"
     out = tmp_path_factory.mktemp("toy") / "toy.wasm"
     subprocess.run(
-        [str(tool), "-q", "-d", str(wit), "-w", "embedded", "componentize",
-         "-p", str(TOY), "app", "-o", str(out)],
+        [
+            str(tool),
+            "-q",
+            "-d",
+            str(wit),
+            "-w",
+            "embedded",
+            "componentize",
+            "-p",
+            str(TOY),
+            "app",
+            "-o",
+            str(out),
+        ],
         check=True,
     )
     return out

@@ -153,7 +153,9 @@ def _connect(port: int) -> ssl.SSLSocket:
 
 
 def _serial(tls: ssl.SSLSocket) -> int:
-    return x509.load_der_x509_certificate(tls.getpeercert(binary_form=True)).serial_number
+    return x509.load_der_x509_certificate(
+        tls.getpeercert(binary_form=True)
+    ).serial_number
 
 
 def test_new_connections_get_the_new_certificate_open_ones_keep_theirs(tls_server):
@@ -207,8 +209,12 @@ def test_a_wait_follows_the_wall_clock_across_a_suspend():
     # The wall clock jumps 1000 s (a suspended laptop) while a slice of the
     # wait runs on the monotonic clock: the wait ends at the next slice.
     wall = iter([NOW, NOW + 1000.0])
-    renewer = Renewer(None, RenewFiles("a.crt", "a.key"), wake_every=0.2,
-                      clock=lambda: next(wall, NOW + 1000.0))
+    renewer = Renewer(
+        None,
+        RenewFiles("a.crt", "a.key"),
+        wake_every=0.2,
+        clock=lambda: next(wall, NOW + 1000.0),
+    )
     try:
         started = time.monotonic()
         renewer._wait_until(NOW + 500.0)

@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 
-from .impostor import Impostor
-
 from localca.pki import create_pki
 from localca.server import CAServer, build_step_ca, start_ca
+
+from .impostor import Impostor
 
 MakeCA = Callable[..., CAServer]
 
@@ -55,7 +55,6 @@ def make_ca(
     yield make
     for server in servers:
         server.stop()
-
 
 
 @pytest.fixture

@@ -73,14 +73,27 @@ def _env(stepwasm: Stepwasm) -> dict[str, str]:
 def _enroll(stepwasm: Stepwasm, ca: CAServer, not_after: str = "") -> None:
     """Bootstrap and get web.crt / web.key (30 s unless `not_after`)."""
     result = stepwasm(
-        "ca", "bootstrap", "--ca-url", ca.ca_url, "--fingerprint", ca.pki.root_fingerprint
+        "ca",
+        "bootstrap",
+        "--ca-url",
+        ca.ca_url,
+        "--fingerprint",
+        ca.pki.root_fingerprint,
     )
     assert result.code == 0, result.stderr
     shutil.copy(ca.pki.provisioner_password_file, stepwasm.cwd / "pass.txt")
     extra = ["--not-after", not_after] if not_after else []
     result = stepwasm(
-        "ca", "certificate", "web.internal", "web.crt", "web.key",
-        "--provisioner", ca.pki.provisioner_name, "--password-file", "pass.txt", *extra,
+        "ca",
+        "certificate",
+        "web.internal",
+        "web.crt",
+        "web.key",
+        "--provisioner",
+        ca.pki.provisioner_name,
+        "--password-file",
+        "pass.txt",
+        *extra,
     )
     assert result.code == 0, result.stderr
 
@@ -112,8 +125,12 @@ class Daemon:
         script = Path(sys.prefix) / "bin" / "stepwasm"
         self.proc = subprocess.Popen(
             [str(script), "ca", "renew", "web.crt", "web.key", "--daemon", *flags],
-            cwd=stepwasm.cwd, env=_env(stepwasm), stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+            cwd=stepwasm.cwd,
+            env=_env(stepwasm),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         #: (arrival time, line) of every stderr line.
         self.lines: list[tuple[float, str]] = []
@@ -209,21 +226,29 @@ def test_daemon_renews_on_sighup_and_on_schedule_keeping_the_key(
         while not usr1_log.exists():
             time.sleep(0.05)
         daemon = Daemon(
-            stepwasm, "--renew-period", "10s",
-            "--exec", f"{sys.executable} {hook}",
-            "--pid", str(target.pid), "--signal", "USR1",
+            stepwasm,
+            "--renew-period",
+            "10s",
+            "--exec",
+            f"{sys.executable} {hook}",
+            "--pid",
+            str(target.pid),
+            "--signal",
+            "USR1",
         )
         daemons.append(daemon)
-        (_, start), = daemon.wait_for(r"next renewal (\S+)$")
+        ((_, start),) = daemon.wait_for(r"next renewal (\S+)$")
         planned = _utc(start.group(1))
 
         daemon.signal(signal.SIGHUP)
-        (forced_at, forced), = daemon.wait_for(RENEWED, 1, timeout=15)
+        ((forced_at, forced),) = daemon.wait_for(RENEWED, 1, timeout=15)
         assert forced_at < planned  # SIGHUP did not wait for the schedule
         (_, _), (second_at, second) = daemon.wait_for(RENEWED, 2, timeout=30)
         # The second one came on the schedule the first announced.
-        assert _utc(forced.group("next")) - 1 <= second_at <= (
-            _utc(forced.group("next")) + 6
+        assert (
+            _utc(forced.group("next")) - 1
+            <= second_at
+            <= (_utc(forced.group("next")) + 6)
         )
         assert daemon.stop() == 0
     finally:
@@ -246,9 +271,7 @@ def test_daemon_renews_on_sighup_and_on_schedule_keeping_the_key(
     assert "failed" not in daemon.text
 
 
-def test_daemon_keeps_the_certificate_while_the_ca_is_down(
-    stepwasm, make_ca, daemons
-):
+def test_daemon_keeps_the_certificate_while_the_ca_is_down(stepwasm, make_ca, daemons):
     ca = make_ca(**SHORT)
     _enroll(stepwasm, ca)
     before = (stepwasm.cwd / "web.crt").read_bytes()
@@ -268,7 +291,7 @@ def test_daemon_keeps_the_certificate_while_the_ca_is_down(
     _check_whole(stepwasm.cwd, ca)
 
     ca.restart()
-    (_, renewed), = daemon.wait_for(RENEWED, 1, timeout=30)
+    ((_, renewed),) = daemon.wait_for(RENEWED, 1, timeout=30)
     assert daemon.stop() == 0
     leaf = _check_whole(stepwasm.cwd, ca)
     assert str(leaf.serial_number) == renewed["serial"]
@@ -311,7 +334,7 @@ def test_an_expired_certificate_with_renewal_after_expiry(
 
     daemon = Daemon(stepwasm)
     daemons.append(daemon)
-    (_, renewed), = daemon.wait_for(RENEWED, 1, timeout=30)
+    ((_, renewed),) = daemon.wait_for(RENEWED, 1, timeout=30)
     assert daemon.stop() == 0
     leaf = _check_whole(stepwasm.cwd, lenient_ca)
     assert str(leaf.serial_number) == renewed["serial"] != str(old.serial_number)
@@ -351,10 +374,22 @@ def test_kill_9_in_the_middle_of_a_write_leaves_a_whole_certificate(
     before = (work / "web.crt").read_bytes()
     marker = tmp_path / "paused"
     proc = subprocess.Popen(
-        [sys.executable, "-c", PAUSED_WRITE, str(marker), when,
-         "ca", "renew", "web.crt", "web.key"],
-        cwd=work, env=_env(stepwasm), stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-c",
+            PAUSED_WRITE,
+            str(marker),
+            when,
+            "ca",
+            "renew",
+            "web.crt",
+            "web.key",
+        ],
+        cwd=work,
+        env=_env(stepwasm),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         deadline = time.monotonic() + 60
@@ -428,13 +463,30 @@ def test_the_https_example_rotates_under_a_live_connection(short_ca, tmp_path):
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(REPO / "host"), env.get("PYTHONPATH", "")])
     proc = subprocess.Popen(
-        [sys.executable, str(REPO / "examples" / "https_rotation.py"),
-         "--ca-url", short_ca.ca_url, "--fingerprint", short_ca.pki.root_fingerprint,
-         "--provisioner", short_ca.pki.provisioner_name,
-         "--password-file", str(short_ca.pki.provisioner_password_file),
-         "--port", str(port), "--not-after", "30s", "--renew-period", "10s",
-         "--workdir", str(tmp_path / "example")],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        [
+            sys.executable,
+            str(REPO / "examples" / "https_rotation.py"),
+            "--ca-url",
+            short_ca.ca_url,
+            "--fingerprint",
+            short_ca.pki.root_fingerprint,
+            "--provisioner",
+            short_ca.pki.provisioner_name,
+            "--password-file",
+            str(short_ca.pki.provisioner_password_file),
+            "--port",
+            str(port),
+            "--not-after",
+            "30s",
+            "--renew-period",
+            "10s",
+            "--workdir",
+            str(tmp_path / "example"),
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
     )
     try:
         serving = proc.stdout.readline()
@@ -442,8 +494,9 @@ def test_the_https_example_rotates_under_a_live_connection(short_ca, tmp_path):
             serving
         )
         context = ssl.create_default_context(cafile=str(short_ca.pki.root_cert))
-        live = http.client.HTTPSConnection("127.0.0.1", port, context=context,
-                                           timeout=10)
+        live = http.client.HTTPSConnection(
+            "127.0.0.1", port, context=context, timeout=10
+        )
         live.request("GET", "/")
         response = live.getresponse()
         first = _peer_serial(live)
@@ -469,8 +522,9 @@ def test_the_https_example_rotates_under_a_live_connection(short_ca, tmp_path):
         assert _peer_serial(live) == first
         live.close()
 
-        fresh = http.client.HTTPSConnection("127.0.0.1", port, context=context,
-                                            timeout=10)
+        fresh = http.client.HTTPSConnection(
+            "127.0.0.1", port, context=context, timeout=10
+        )
         fresh.request("GET", "/")
         assert fresh.getresponse().status == 200
         assert _peer_serial(fresh) == second
@@ -488,15 +542,16 @@ def test_rotation_contexts_follow_the_renewals_on_both_sides(short_ca, tmp_path)
     with Client(tmp_path / "step", tmp_path / "work") as client:
         client.bootstrap(short_ca.ca_url, short_ca.pki.root_fingerprint)
         issued = client.certificate(
-            "127.0.0.1", provisioner=short_ca.pki.provisioner_name,
+            "127.0.0.1",
+            provisioner=short_ca.pki.provisioner_name,
             password=short_ca.pki.provisioner_password,
         )
         client.storage.write("files", "web.crt", issued.chain, secret=False)
         client.storage.write("files", "web.key", issued.key, secret=True)
         seen: list[str] = []
-        with Rotation(client, "web.crt", "web.key", on_renewed=lambda r: seen.append(
-            r.serial
-        )) as rotation:
+        with Rotation(
+            client, "web.crt", "web.key", on_renewed=lambda r: seen.append(r.serial)
+        ) as rotation:
             server = rotation.server_context()
             server.verify_mode = ssl.CERT_REQUIRED
             server.load_verify_locations(cadata=client.read_profile().root.decode())

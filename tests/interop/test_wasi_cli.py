@@ -55,18 +55,33 @@ class WasmtimeCli:
 
     def command(self, *args: str) -> list[str]:
         return [
-            _wasmtime(), "run", "-C", "cache=y", "-S", "inherit-network",
+            _wasmtime(),
+            "run",
+            "-C",
+            "cache=y",
+            "-S",
+            "inherit-network",
             *self.flags,
-            "--env", "STEPPATH=/step",
-            "--dir", f"{self.steppath}::/step", "--dir", ".::.",
-            str(CLI_COMPONENT), *args,
+            "--env",
+            "STEPPATH=/step",
+            "--dir",
+            f"{self.steppath}::/step",
+            "--dir",
+            ".::.",
+            str(CLI_COMPONENT),
+            *args,
         ]
 
     def __call__(self, *args: str, timeout: float = 300) -> Result:
         self.steppath.mkdir(parents=True, exist_ok=True)
         proc = subprocess.run(
-            self.command(*args), check=False, cwd=self.cwd, capture_output=True, text=True,
-            timeout=timeout, stdin=subprocess.DEVNULL,
+            self.command(*args),
+            check=False,
+            cwd=self.cwd,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
             # WASI has no file modes: the runtime's umask makes keys 0600.
             preexec_fn=lambda: os.umask(0o077),
         )
@@ -94,11 +109,26 @@ def node_cli_js() -> Path:
     jco = NODE_DIR / "node_modules" / ".bin" / "jco"
     if shutil.which("node") is None or not jco.exists():
         pytest.fail("Node.js or jco is missing: run ./test.sh (npm ci in tests/node)")
-    if not NODE_CLI.exists() or NODE_CLI.stat().st_mtime < CLI_COMPONENT.stat().st_mtime:
+    if (
+        not NODE_CLI.exists()
+        or NODE_CLI.stat().st_mtime < CLI_COMPONENT.stat().st_mtime
+    ):
         subprocess.run(
-            [str(jco), "transpile", str(CLI_COMPONENT), "-o", str(NODE_CLI.parent),
-             "--name", "stepwasm-cli", "--no-typescript", "-q"],
-            check=True, cwd=NODE_DIR, capture_output=True, timeout=300,
+            [
+                str(jco),
+                "transpile",
+                str(CLI_COMPONENT),
+                "-o",
+                str(NODE_CLI.parent),
+                "--name",
+                "stepwasm-cli",
+                "--no-typescript",
+                "-q",
+            ],
+            check=True,
+            cwd=NODE_DIR,
+            capture_output=True,
+            timeout=300,
         )
     return NODE_CLI
 
@@ -112,9 +142,14 @@ class NodeCli(WasmtimeCli):
 
     def command(self, *args: str) -> list[str]:
         # Node 20 needs the flag for the transpiled core modules.
-        return ["node", "--experimental-wasm-extended-const",
-                str(NODE_DIR / "run-cli.mjs"), str(self.js), str(self.steppath),
-                *args]
+        return [
+            "node",
+            "--experimental-wasm-extended-const",
+            str(NODE_DIR / "run-cli.mjs"),
+            str(self.js),
+            str(self.steppath),
+            *args,
+        ]
 
 
 @pytest.fixture(params=["wasmtime", "node"])
@@ -136,8 +171,14 @@ def node_cli(node_cli_js: Path, tmp_path: Path) -> NodeCli:
 
 
 def _bootstrap(cli, server) -> None:
-    result = cli("ca", "bootstrap", "--ca-url", server.ca_url,
-                 "--fingerprint", server.pki.root_fingerprint)
+    result = cli(
+        "ca",
+        "bootstrap",
+        "--ca-url",
+        server.ca_url,
+        "--fingerprint",
+        server.pki.root_fingerprint,
+    )
     assert result.code == 0, result.stderr
 
 
@@ -149,12 +190,14 @@ def _copy_password(cli, server) -> str:
 def run_main_job(cli, ca) -> None:
     """bootstrap -> health -> token -> certificate -> inspect -> renew x2."""
     pki = ca.pki
-    result = cli("ca", "bootstrap", "--ca-url", ca.ca_url,
-                 "--fingerprint", pki.root_fingerprint)
+    result = cli(
+        "ca", "bootstrap", "--ca-url", ca.ca_url, "--fingerprint", pki.root_fingerprint
+    )
     assert result.code == 0, result.stderr
     assert "/step/certs/root_ca.crt" in result.stderr
     saved = x509.load_pem_x509_certificate(
-        (cli.steppath / "certs" / "root_ca.crt").read_bytes())
+        (cli.steppath / "certs" / "root_ca.crt").read_bytes()
+    )
     assert saved == x509.load_pem_x509_certificate(pki.root_cert.read_bytes())
     defaults = json.loads((cli.steppath / "config" / "defaults.json").read_text())
     assert defaults["ca-url"] == ca.ca_url
@@ -164,9 +207,19 @@ def run_main_job(cli, ca) -> None:
     assert (result.code, result.stdout.strip()) == (0, "ok"), result.stderr
 
     password = _copy_password(cli, ca)
-    result = cli("ca", "token", "web.internal", "--san", "web.internal",
-                 "--san", "127.0.0.1", "--provisioner", pki.provisioner_name,
-                 "--password-file", password)
+    result = cli(
+        "ca",
+        "token",
+        "web.internal",
+        "--san",
+        "web.internal",
+        "--san",
+        "127.0.0.1",
+        "--provisioner",
+        pki.provisioner_name,
+        "--password-file",
+        password,
+    )
     assert result.code == 0, result.stderr
     token = result.stdout.strip()
     assert jwt.get_unverified_header(token)["kid"] == pki.kid
@@ -175,14 +228,16 @@ def run_main_job(cli, ca) -> None:
     assert claims["sans"] == ["web.internal", "127.0.0.1"]
     assert claims["sha"] == pki.root_fingerprint
 
-    result = cli("ca", "certificate", "web.internal", "web.crt", "web.key",
-                 "--token", token)
+    result = cli(
+        "ca", "certificate", "web.internal", "web.crt", "web.key", "--token", token
+    )
     assert result.code == 0, result.stderr
     crt, key_file = cli.cwd / "web.crt", cli.cwd / "web.key"
     chain = _chain(crt)
     assert len(chain) == 2
     assert chain[1] == x509.load_pem_x509_certificate(
-        pki.intermediate_cert.read_bytes())
+        pki.intermediate_cert.read_bytes()
+    )
     assert chain[0].subject.rfc4514_string() == "CN=web.internal"
     assert _sans(chain[0]) == ["web.internal", "127.0.0.1"]
     key = _key(key_file)
@@ -222,8 +277,14 @@ def test_main_job_under_node(node_cli, ca):
 
 
 def test_node_writes_fail_with_one_line(node_cli, ca):
-    result = node_cli("ca", "bootstrap", "--ca-url", ca.ca_url,
-                      "--fingerprint", ca.pki.root_fingerprint)
+    result = node_cli(
+        "ca",
+        "bootstrap",
+        "--ca-url",
+        ca.ca_url,
+        "--fingerprint",
+        ca.pki.root_fingerprint,
+    )
     assert result.error_line == "stepwasm: /step/certs/root_ca.crt: not supported"
 
 
@@ -235,8 +296,16 @@ def test_node_network_and_reads(node_cli, ca):
     assert (result.code, result.stdout.strip()) == (0, "ok"), result.stderr
 
     password = _copy_password(node_cli, ca)
-    result = node_cli("ca", "token", "n.internal", "--provisioner", "Admin JWK",
-                      "--password-file", password, *trust)
+    result = node_cli(
+        "ca",
+        "token",
+        "n.internal",
+        "--provisioner",
+        "Admin JWK",
+        "--password-file",
+        password,
+        *trust,
+    )
     assert result.code == 0, result.stderr
     claims = jwt.decode(result.stdout.strip(), options={"verify_signature": False})
     assert (claims["sub"], claims["sha"]) == ("n.internal", ca.pki.root_fingerprint)
@@ -252,20 +321,37 @@ def test_every_core_module_is_loaded_in_the_command_build(wasi_cli):
     result = wasi_cli("version", "--modules")
     assert result.code == 0, result.stderr
     loaded = set(result.stdout.splitlines()[1:])
-    expected = _core_modules() + DEPENDENCIES + [
-        "tlslite.tlsconnection", "tlslite.utils.python_key",
-        "tlslite.utils.python_ecdsakey", "tlslite.utils.python_eddsakey",
-        "tlslite.utils.python_rsakey", "tlslite.utils.python_aesgcm",
-        "tlslite.utils.python_chacha20_poly1305", "encodings.idna",
-    ]
+    expected = (
+        _core_modules()
+        + DEPENDENCIES
+        + [
+            "tlslite.tlsconnection",
+            "tlslite.utils.python_key",
+            "tlslite.utils.python_ecdsakey",
+            "tlslite.utils.python_eddsakey",
+            "tlslite.utils.python_rsakey",
+            "tlslite.utils.python_aesgcm",
+            "tlslite.utils.python_chacha20_poly1305",
+            "encodings.idna",
+        ]
+    )
     assert [m for m in expected if m not in loaded] == []
 
 
 def test_the_readme_command(wasi_cli, ca):
     _bootstrap(wasi_cli, ca)
     password = _copy_password(wasi_cli, ca)
-    result = wasi_cli("ca", "certificate", "host.local", "host.crt", "host.key",
-                      "--provisioner", "Admin JWK", "--password-file", password)
+    result = wasi_cli(
+        "ca",
+        "certificate",
+        "host.local",
+        "host.crt",
+        "host.key",
+        "--provisioner",
+        "Admin JWK",
+        "--password-file",
+        password,
+    )
     assert result.code == 0, result.stderr
     assert "✔ Certificate: host.crt" in result.stderr
     leaf = _chain(wasi_cli.cwd / "host.crt")[0]
@@ -273,14 +359,24 @@ def test_the_readme_command(wasi_cli, ca):
     assert _key(wasi_cli.cwd / "host.key").public_key() == leaf.public_key()
 
 
-@pytest.mark.parametrize("key_flags", [["--kty", "OKP"], ["--kty", "RSA"]],
-                         ids=["ed25519", "rsa"])
+@pytest.mark.parametrize(
+    "key_flags", [["--kty", "OKP"], ["--kty", "RSA"]], ids=["ed25519", "rsa"]
+)
 def test_mtls_renew_with_other_keys(wasi_cli, ca, key_flags):
     _bootstrap(wasi_cli, ca)
     password = _copy_password(wasi_cli, ca)
-    result = wasi_cli("ca", "certificate", "k.internal", "k.crt", "k.key",
-                      "--provisioner", "Admin JWK", "--password-file", password,
-                      *key_flags)
+    result = wasi_cli(
+        "ca",
+        "certificate",
+        "k.internal",
+        "k.crt",
+        "k.key",
+        "--provisioner",
+        "Admin JWK",
+        "--password-file",
+        password,
+        *key_flags,
+    )
     assert result.code == 0, result.stderr
     before = _chain(wasi_cli.cwd / "k.crt")[0]
     result = wasi_cli("ca", "renew", "k.crt", "k.key", "--force")
@@ -294,8 +390,9 @@ def test_host_name_by_dns_lookup(wasi_cli, ca):
     """`localhost` (a SAN of the CA) needs wasi:sockets name lookup."""
     url = ca.ca_url.replace("127.0.0.1", "localhost")
     wasi_cli.flags = ["-S", "allow-ip-name-lookup"]
-    result = wasi_cli("ca", "bootstrap", "--ca-url", url,
-                      "--fingerprint", ca.pki.root_fingerprint)
+    result = wasi_cli(
+        "ca", "bootstrap", "--ca-url", url, "--fingerprint", ca.pki.root_fingerprint
+    )
     assert result.code == 0, result.stderr
     assert wasi_cli("ca", "health").stdout.strip() == "ok"
 
@@ -329,12 +426,16 @@ def test_refuses_a_ca_of_another_root(any_cli, ca, make_ca):
     other = make_ca()
     result = any_cli("ca", "health", "--ca-url", other.ca_url, "--root", "root.crt")
     line = result.error_line
-    assert line.startswith(f"stepwasm: cannot reach {other.ca_url}/health: tls: "
-                           "the server's certificate is not trusted: ")
+    assert line.startswith(
+        f"stepwasm: cannot reach {other.ca_url}/health: tls: "
+        "the server's certificate is not trusted: "
+    )
     # Both PKIs name their CAs alike: only the signature tells them apart.
-    assert line.endswith("signature of certificate 'O=localca,CN=localca "
-                         "Intermediate CA' does not verify with the key of "
-                         "'O=localca,CN=localca Root CA'")
+    assert line.endswith(
+        "signature of certificate 'O=localca,CN=localca "
+        "Intermediate CA' does not verify with the key of "
+        "'O=localca,CN=localca Root CA'"
+    )
     assert result.stdout == ""
 
 
@@ -363,24 +464,27 @@ def test_refuses_a_wrong_host_name(any_cli, tmp_path, tls_servers):
     result = _health(any_cli, tmp_path, tls_servers, sans=("ca.other.internal",))
     line = result.error_line
     assert ": tls: the server's certificate is not trusted: " in line
-    assert line.endswith("IP address '127.0.0.1' not in the certificate's SANs "
-                         "(DNS:ca.other.internal)")
+    assert line.endswith(
+        "IP address '127.0.0.1' not in the certificate's SANs (DNS:ca.other.internal)"
+    )
 
 
 def test_refuses_an_expired_server_certificate(any_cli, tmp_path, tls_servers):
-    result = _health(any_cli, tmp_path, tls_servers,
-                     not_before=NOW - 3 * HOUR, not_after=NOW - HOUR)
+    result = _health(
+        any_cli, tmp_path, tls_servers, not_before=NOW - 3 * HOUR, not_after=NOW - HOUR
+    )
     expired = (NOW - HOUR).strftime("%Y-%m-%dT%H:%M:%SZ")
     assert result.error_line.endswith(
         f"the server's certificate is not trusted: certificate 'CN=test server' "
-        f"expired at {expired}")
+        f"expired at {expired}"
+    )
 
 
-def test_bootstrap_refuses_a_server_that_does_not_hold_the_root(
-        wasi_cli, ca, impostor):
+def test_bootstrap_refuses_a_server_that_does_not_hold_the_root(wasi_cli, ca, impostor):
     url = impostor(ca.pki.root_cert.read_text())
-    result = wasi_cli("ca", "bootstrap", "--ca-url", url,
-                      "--fingerprint", ca.pki.root_fingerprint)
+    result = wasi_cli(
+        "ca", "bootstrap", "--ca-url", url, "--fingerprint", ca.pki.root_fingerprint
+    )
     assert "does not chain to the root" in result.error_line
     assert not (wasi_cli.steppath / "certs" / "root_ca.crt").exists()
 
@@ -391,8 +495,14 @@ def test_missing_preopens_are_one_clear_line(wasi_cli, ca):
     command = wasi_cli.command("ca", "health")
     at = command.index(f"{wasi_cli.steppath}::/step")
     del command[at - 1 : at + 1]
-    proc = subprocess.run(command, check=False, cwd=wasi_cli.cwd,
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        command,
+        check=False,
+        cwd=wasi_cli.cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode != 0
     assert proc.stderr.strip() == (
         "stepwasm: the profile directory /step is not reachable: give the "
@@ -402,8 +512,14 @@ def test_missing_preopens_are_one_clear_line(wasi_cli, ca):
     command = wasi_cli.command("certificate", "inspect", "x.crt")
     at = command.index(".::.")
     del command[at - 1 : at + 1]
-    proc = subprocess.run(command, check=False, cwd=wasi_cli.cwd,
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        command,
+        check=False,
+        cwd=wasi_cli.cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode != 0
     assert proc.stderr.strip() == (
         "stepwasm: file x.crt: the current directory is not reachable: "

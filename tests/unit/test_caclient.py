@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from stepwasm_core.caclient import CAClient, normalize_ca_url
 from stepwasm_core.errors import CAError, InputError
 from stepwasm_core.ports import Request, Response

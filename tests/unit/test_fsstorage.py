@@ -31,8 +31,9 @@ def test_profile_and_files_roots(storage: FsStorage, tmp_path: Path):
     assert storage.list_files(PROFILE, "certs") == ["certs/root_ca.crt"]
 
 
-def test_writes_replace_atomically_and_leave_no_temporaries(storage: FsStorage,
-                                                            tmp_path: Path):
+def test_writes_replace_atomically_and_leave_no_temporaries(
+    storage: FsStorage, tmp_path: Path
+):
     storage.write(FILES, "a/b.crt", b"one", secret=False)
     storage.write(FILES, "a/b.crt", b"two", secret=False)
     assert storage.read(FILES, "a/b.crt") == b"two"

@@ -6,7 +6,6 @@ import io
 import statistics
 
 import pytest
-
 from stepwasm_core import cli
 from stepwasm_core.caclient import MAX_CLOCK_SKEW, CAClient
 from stepwasm_core.errors import InputError
@@ -62,8 +61,9 @@ def test_random_jitter_spreads_a_fleet():
 def test_a_short_certificate_is_scheduled_from_issuance_not_from_not_before():
     # Asked for 30s, step-ca sends notBefore = now - 1m, notAfter = now + 30s.
     arrived = T0 + BACKDATE
-    schedule = next_renewal(T0, arrived + 30, now=arrived, last_renewal=arrived,
-                            jitter=0.0)
+    schedule = next_renewal(
+        T0, arrived + 30, now=arrived, last_renewal=arrived, jitter=0.0
+    )
     assert schedule.renew_at == pytest.approx(arrived + 20)
     # Counting from notBefore would have renewed it on arrival.
     assert schedule.renew_at > arrived
@@ -71,8 +71,9 @@ def test_a_short_certificate_is_scheduled_from_issuance_not_from_not_before():
 
 def test_a_certificate_seen_arriving_early_is_not_assumed_backdated():
     # A CA that does not backdate: the certificate arrived 5 s after notBefore.
-    schedule = next_renewal(T0, T0 + 3 * HOUR, now=T0 + 5, last_renewal=T0 + 5,
-                            jitter=0.0)
+    schedule = next_renewal(
+        T0, T0 + 3 * HOUR, now=T0 + 5, last_renewal=T0 + 5, jitter=0.0
+    )
     assert schedule.issued_at == T0 + 5
 
 
@@ -104,15 +105,22 @@ def test_an_old_certificate_is_due_now():
 
 def test_never_sooner_than_the_minimum_after_a_renewal():
     arrived = T0 + BACKDATE
-    schedule = next_renewal(T0, arrived + DAY, now=arrived, last_renewal=arrived,
-                            expires_in=DAY - 1, jitter=0.0)
+    schedule = next_renewal(
+        T0,
+        arrived + DAY,
+        now=arrived,
+        last_renewal=arrived,
+        expires_in=DAY - 1,
+        jitter=0.0,
+    )
     assert schedule.renew_at == pytest.approx(arrived + MIN_INTERVAL)
 
 
 def test_a_certificate_shorter_than_the_minimum_is_renewed_before_it_expires():
     arrived = T0 + BACKDATE
-    schedule = next_renewal(T0, arrived + 6, now=arrived, last_renewal=arrived,
-                            jitter=0.0)
+    schedule = next_renewal(
+        T0, arrived + 6, now=arrived, last_renewal=arrived, jitter=0.0
+    )
     assert arrived < schedule.renew_at < arrived + 6
 
 
@@ -146,9 +154,21 @@ def _plan(*flags: str):
 
 
 def test_daemon_plan_carries_every_flag():
-    plan = _plan("--expires-in", "10m", "--exec", "systemctl reload 'my nginx'",
-                 "--pid", "42", "--signal", "usr1", "--out", "b.crt",
-                 "--mtls=false", "--ca-url", "https://ca.internal:9000")
+    plan = _plan(
+        "--expires-in",
+        "10m",
+        "--exec",
+        "systemctl reload 'my nginx'",
+        "--pid",
+        "42",
+        "--signal",
+        "usr1",
+        "--out",
+        "b.crt",
+        "--mtls=false",
+        "--ca-url",
+        "https://ca.internal:9000",
+    )
     assert plan.files.crt_file == "a.crt"
     assert plan.files.key_file == "a.key"
     assert plan.files.target == "b.crt"
@@ -164,7 +184,7 @@ def test_daemon_plan_carries_every_flag():
     ("flags", "message"),
     [
         (["--signal", "HUP"], "--signal needs --pid"),
-        (["--exec", "'unclosed"], "--exec \"'unclosed\": no closing quotation"),
+        (["--exec", "'unclosed"], '--exec "\'unclosed": no closing quotation'),
         (["--renew-period", "1x"], "--renew-period '1x': not a duration"),
         (["--pid", "-3"], "--pid -3: not a process id"),
     ],
@@ -217,8 +237,13 @@ NOW = 1_780_000_000.0  # Thu, 28 May 2026 20:26:40 GMT
 )
 def test_clock_skew_from_the_date_header(date, skew, warned):
     lines: list[str] = []
-    client = CAClient(_DatedTransport(date), "https://ca.test", [], clock=lambda: NOW,
-                      on_warning=lines.append)
+    client = CAClient(
+        _DatedTransport(date),
+        "https://ca.test",
+        [],
+        clock=lambda: NOW,
+        on_warning=lines.append,
+    )
     client.health()
     client.health()
     assert client.clock_skew == skew
@@ -235,7 +260,12 @@ def test_clock_skew_from_the_date_header(date, skew, warned):
 
 @pytest.mark.parametrize("date", ["", "yesterday", "Thu, 28 May 2026 20:26:40"])
 def test_a_missing_or_bad_date_header_is_ignored(date):
-    client = CAClient(_DatedTransport(date), "https://ca.test", [], clock=lambda: NOW,
-                      on_warning=pytest.fail)
+    client = CAClient(
+        _DatedTransport(date),
+        "https://ca.test",
+        [],
+        clock=lambda: NOW,
+        on_warning=pytest.fail,
+    )
     assert client.health() == "ok"
     assert client.clock_skew is None

@@ -41,8 +41,7 @@ def _serve(servers: list, server):
 
 def _get(url: str, roots: tuple[bytes, ...] = (), **kwargs) -> object:
     tls = kwargs.pop("tls", None) or TlsConfig(roots=roots)
-    return TlsTransport(**kwargs).send(Request("GET", url, tls=tls,
-                                               timeout_ms=10_000))
+    return TlsTransport(**kwargs).send(Request("GET", url, tls=tls, timeout_ms=10_000))
 
 
 def test_trusts_exactly_the_given_root(tmp_path: Path, servers):
@@ -72,13 +71,14 @@ def test_refuses_a_wrong_host_name(tmp_path: Path, servers):
     server = _serve(servers, TlsServer(pki))
     with pytest.raises(TransportError) as caught:
         _get(server.url + "/health", (pki.root_der,))
-    assert "IP address '127.0.0.1' not in the certificate's SANs " \
+    assert (
+        "IP address '127.0.0.1' not in the certificate's SANs "
         "(DNS:other.internal)" in str(caught.value)
+    )
 
 
 def test_refuses_an_expired_server_certificate(tmp_path: Path, servers):
-    pki = make_pki(tmp_path / "pki", not_before=NOW - 3 * HOUR,
-                   not_after=NOW - HOUR)
+    pki = make_pki(tmp_path / "pki", not_before=NOW - 3 * HOUR, not_after=NOW - HOUR)
     server = _serve(servers, TlsServer(pki))
     with pytest.raises(TransportError) as caught:
         _get(server.url + "/health", (pki.root_der,))
@@ -95,7 +95,8 @@ def test_no_roots_is_refused_unless_unverified(tmp_path: Path, servers):
     response = _get(server.url + "/health", tls=TlsConfig(verify=False))
     assert response.status == 200
     assert response.peer_chain[1] == pki.intermediate.public_bytes(
-        serialization.Encoding.DER)
+        serialization.Encoding.DER
+    )
 
 
 def test_chunked_body_and_error_status(tmp_path: Path, servers):
@@ -111,9 +112,13 @@ def test_chunked_body_and_error_status(tmp_path: Path, servers):
 def test_post_body(tmp_path: Path, servers):
     pki = make_pki(tmp_path / "pki")
     server = _serve(servers, TlsServer(pki))
-    request = Request("POST", server.url + "/sign", body=b'{"a":1}',
-                      headers=(("Content-Type", "application/json"),),
-                      tls=TlsConfig(roots=(pki.root_der,)))
+    request = Request(
+        "POST",
+        server.url + "/sign",
+        body=b'{"a":1}',
+        headers=(("Content-Type", "application/json"),),
+        tls=TlsConfig(roots=(pki.root_der,)),
+    )
     response = TlsTransport().send(request)
     assert response.status == 201
     assert json.loads(response.body) == {"got": '{"a":1}'}
@@ -131,8 +136,9 @@ def test_response_size_cap(tmp_path: Path, servers):
 
 def test_timeout(servers):
     server = _serve(servers, SilentServer())
-    request = Request("GET", server.url + "/health",
-                      tls=TlsConfig(verify=False), timeout_ms=300)
+    request = Request(
+        "GET", server.url + "/health", tls=TlsConfig(verify=False), timeout_ms=300
+    )
     start = datetime.datetime.now()
     with pytest.raises(TransportError) as caught:
         TlsTransport().send(request)
@@ -158,10 +164,16 @@ def test_only_https(tmp_path: Path):
     assert caught.value.cause == "denied"
 
 
-@pytest.mark.parametrize("kty,curve,size", [
-    ("EC", "P-256", 0), ("EC", "P-384", 0), ("OKP", "Ed25519", 0),
-    ("RSA", "", 2048),
-], ids=["p256", "p384", "ed25519", "rsa"])
+@pytest.mark.parametrize(
+    "kty,curve,size",
+    [
+        ("EC", "P-256", 0),
+        ("EC", "P-384", 0),
+        ("OKP", "Ed25519", 0),
+        ("RSA", "", 2048),
+    ],
+    ids=["p256", "p384", "ed25519", "rsa"],
+)
 def test_client_certificate(tmp_path: Path, servers, kty, curve, size):
     pki = make_pki(tmp_path / "pki")
     server = _serve(servers, TlsServer(pki, client_ca=pki))

@@ -9,7 +9,6 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
-
 from stepwasm_core.crypto import keys
 from stepwasm_core.errors import TokenError
 from stepwasm_core.token import make_provisioner_token, make_renew_token, read_claims

@@ -65,10 +65,7 @@ def _rotations(column: list[int]) -> tuple[list[int], ...]:
 _SBOX, _INV_SBOX = _sboxes()
 # One column of MixColumns applied to a byte in the top row, for each byte.
 _TE = _rotations(
-    [
-        (_mul(s, 2) << 24) | (s << 16) | (s << 8) | _mul(s, 3)
-        for s in _SBOX
-    ]
+    [(_mul(s, 2) << 24) | (s << 16) | (s << 8) | _mul(s, 3) for s in _SBOX]
 )
 _TD = _rotations(
     [

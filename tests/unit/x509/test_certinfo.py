@@ -894,8 +894,9 @@ def test_other_name_san_shows_type_and_inner_value() -> None:
             )
         ],
     )
-    assert "                OtherName: Type: 1.3.6.1.5.5.7.8.3, Value: 0x0c026869\n" in (
-        format_text(parsed(leaf))
+    assert (
+        "                OtherName: Type: 1.3.6.1.5.5.7.8.3, Value: 0x0c026869\n"
+        in (format_text(parsed(leaf)))
     )
 
 

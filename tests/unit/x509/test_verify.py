@@ -712,8 +712,14 @@ def test_unsupported_name_constraint_type(pki) -> None:
     named = issue(
         "b",
         issuer=inter,
-        extensions=[(x509.SubjectAlternativeName(
-            [x509.RegisteredID(x509.ObjectIdentifier("1.2.3.4"))]), False)],
+        extensions=[
+            (
+                x509.SubjectAlternativeName(
+                    [x509.RegisteredID(x509.ObjectIdentifier("1.2.3.4"))]
+                ),
+                False,
+            )
+        ],
     )
     assert refused(named, [inter], [root]) == (
         "certificate 'CN=Constrained' has a name constraint of unsupported type "
