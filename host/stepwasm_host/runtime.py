@@ -17,7 +17,6 @@ import logging
 import os
 import platform
 import re
-import secrets
 import stat
 import threading
 import time
@@ -31,7 +30,7 @@ from wasmtime import component as wc
 
 from .errors import ComponentError, ComponentNotFound, ComponentTrap
 from .http import Http, HttpFailure, HttpRequest, HttpResponse, TlsConfig
-from .storage import Storage, StorageFailure
+from .storage import Storage, StorageFailure, atomic_write
 
 __all__ = [
     "COMPONENT_ENV",
@@ -475,18 +474,7 @@ def _store_cache(component: wc.Component, cache_file: Path) -> None:
 
 
 def _atomic_bytes(target: Path, data: bytes) -> None:
-    temp = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | os.O_NOFOLLOW
-    fd = os.open(temp, flags, 0o600)
-    try:
-        with open(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(temp, target)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
+    atomic_write(str(target), data, 0o600)
 
 
 def _private_dir(directory: Path) -> bool:

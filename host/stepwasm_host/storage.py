@@ -26,6 +26,7 @@ __all__ = [
     "Scope",
     "Storage",
     "StorageFailure",
+    "atomic_write",
     "default_steppath",
 ]
 
@@ -115,7 +116,7 @@ class Storage:
             _make_dirs(root, os.path.dirname(real), dir_mode)
             if not _inside(os.path.realpath(os.path.dirname(real)), root):
                 raise StorageFailure("denied", f"{shown}: leads outside {root}")
-            _atomic_write(real, data, mode)
+            atomic_write(real, data, mode)
 
         _guard(shown, write_file)
 
@@ -246,7 +247,7 @@ def _make_dirs(root: str, directory: str, mode: int) -> None:
                 raise NotADirectoryError(errno.ENOTDIR, "not a directory", current)
 
 
-def _atomic_write(target: str, data: bytes, mode: int) -> None:
+def atomic_write(target: str, data: bytes, mode: int) -> None:
     """Write a temporary sibling, fsync it, rename it over `target`."""
     # TODO: a process killed between the write and the rename leaves its
     # `.NAME.<hex>.tmp` behind (hidden from list_files, never read); nothing
