@@ -373,7 +373,7 @@ class Api(exports.Api):
 
     @_guarded
     def plan_daemon(self, args: list[str]) -> api.DaemonPlan:
-        return _wit_daemon_plan(cli.parse_daemon_plan(list(args)))
+        return _wit_daemon_plan(cli.parse_daemon_plan(list(args), WitStorage()))
 
     def run(self, args: list[str]) -> api.RunResult:
         stdout, stderr = io.StringIO(), io.StringIO()

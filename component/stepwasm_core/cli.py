@@ -27,6 +27,7 @@ from .fingerprint import ENCODINGS, fingerprint, normalize_fingerprint
 from .issue import (
     check_token,
     find_provisioner,
+    key_matches,
     new_revoke_token,
     new_sign_token,
     revoke_certificate,
@@ -567,12 +568,33 @@ def cmd_renew(ctx: Context, args) -> int:
     return 0
 
 
-def parse_daemon_plan(argv: list[str]) -> renewal.DaemonPlan:
-    """`ca renew CRT KEY --daemon ...` checked into the plan the host runs."""
+def parse_daemon_plan(
+    argv: list[str], storage: Storage | None = None
+) -> renewal.DaemonPlan:
+    """`ca renew CRT KEY --daemon ...` checked into the plan the host runs.
+
+    With `storage`, the files are checked too: a daemon should fail at its
+    start, not at its first renewal hours later.
+    """
     args = build_parser(io.StringIO()).parse_args(argv)
     if (args.group, getattr(args, "command", "")) != ("ca", "renew") or not args.daemon:
         raise InputError("the daemon runs ca renew CRT KEY --daemon")
-    return renewal.daemon_plan(args)
+    plan = renewal.daemon_plan(args)
+    if storage is not None:
+        chain = load_certificates(
+            read_user_file(storage, args.crt_file, "certificate"), source=args.crt_file
+        )
+        key_data = read_user_file(storage, args.key_file, "key")
+        try:
+            key = keys.load_private_key(key_data)
+        except InputError as exc:
+            raise InputError(f"{args.key_file}: {exc}") from None
+        if not key_matches(chain[0], key):
+            raise InputError(
+                f"{args.key_file}: the key does not match the certificate in "
+                f"{args.crt_file}"
+            )
+    return plan
 
 
 def cmd_revoke(ctx: Context, args) -> int:

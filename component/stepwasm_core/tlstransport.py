@@ -191,7 +191,13 @@ def _connect(host: str, port: int, deadline: float) -> socket.socket:
         infos = _lookup(host, port)
     last = ""
     for family, kind, proto, _name, sockaddr in infos:
-        sock = socket.socket(family, kind, proto)
+        try:
+            sock = socket.socket(family, kind, proto)
+        except PermissionError:
+            raise _Failure(
+                "connect",
+                "the runtime lends no network (wasmtime: add -S inherit-network)",
+            ) from None
         try:
             sock.settimeout(_remaining(deadline))
             sock.connect(sockaddr)

@@ -16,6 +16,7 @@ cannot do: the wait, the signals and the processes.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -148,6 +149,7 @@ def main(args: Sequence[str], client_factory: Callable[[], Client] = Client) -> 
     try:
         client = client_factory()
         plan = client.plan_daemon(list(args))
+        _check_hooks(plan)
         return Daemon(client, plan).run()
     except ComponentTrap as e:
         _fail(str(e))
@@ -155,6 +157,19 @@ def main(args: Sequence[str], client_factory: Callable[[], Client] = Client) -> 
     except StepwasmError as e:
         _fail(str(e))
         return 1
+
+
+def _check_hooks(plan: DaemonPlan) -> None:
+    """Refuse at start an --exec or --pid that could only fail after a renewal."""
+    if plan.exec_args and shutil.which(plan.exec_args[0]) is None:
+        raise InputError(f"--exec {plan.exec_args[0]}: no such program")
+    if plan.pid:
+        try:
+            os.kill(plan.pid, 0)
+        except ProcessLookupError:
+            raise InputError(f"--pid {plan.pid}: no such process") from None
+        except PermissionError:
+            raise InputError(f"--pid {plan.pid}: not allowed to signal it") from None
 
 
 def _fail(message: str) -> None:

@@ -144,6 +144,10 @@ def resolve_root(
             )
         except HttpFailure as e:
             raise GatewayError(f"cannot fetch the root from {ca_url}: {e}") from e
+        if response.status == 404:
+            raise GatewayError(
+                f"the CA has no root with fingerprint {wanted} (it answered 404)"
+            )
         if response.status != 200:
             raise GatewayError(
                 f"cannot fetch the root from {ca_url}: HTTP {response.status}"

@@ -150,7 +150,8 @@ def test_a_wrong_fingerprint_stops_it_in_one_line(ca):
     assert result.stdout == ""
     # step-ca knows no root by that fingerprint.
     assert result.stderr == (
-        f"stepwasm web: cannot fetch the root from {ca.ca_url}: HTTP 404\n"
+        f"stepwasm web: the CA has no root with fingerprint {'ab' * 32} "
+        "(it answered 404)\n"
     )
 
 

@@ -12,6 +12,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from stepwasm_core import cli
+from stepwasm_core.errors import InputError
 from stepwasm_core.ports import FILES, PROFILE
 
 from .fakes import PASSWORD, FakeCA, FakeStorage
@@ -521,3 +522,20 @@ def test_usage_errors_name_the_command_once(run):
     code, _, err = run("ca", "certificate", "only-subject")
     line = _one_line_error(code, err)
     assert line.startswith("stepwasm: ca certificate: the following arguments")
+
+
+def test_a_daemon_plan_checks_the_key_at_start(booted, storage, issued):
+    assert (
+        cli.parse_daemon_plan(
+            ["ca", "renew", "web.crt", "web.key", "--daemon"], storage
+        ).files.key_file
+        == "web.key"
+    )
+    with pytest.raises(InputError, match="key missing.key: no such file"):
+        cli.parse_daemon_plan(
+            ["ca", "renew", "web.crt", "missing.key", "--daemon"], storage
+        )
+    with pytest.raises(InputError, match="pass.txt: "):
+        cli.parse_daemon_plan(
+            ["ca", "renew", "web.crt", "pass.txt", "--daemon"], storage
+        )
