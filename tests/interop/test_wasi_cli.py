@@ -9,7 +9,6 @@ and the TLS refusals are checked against loopback servers of our own
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -20,12 +19,18 @@ from pathlib import Path
 
 import jwt
 import pytest
-from cryptography import x509
 
 from ..component.test_component import DEPENDENCIES, _core_modules
 from ..conftest import REPO, Result
 from ..tls_server import HOUR, NOW, SilentServer, TlsServer, make_pki
-from .test_flow import _chain, _key, _openssl_verify, _sans
+from .mainjob import (
+    bootstrap,
+    copy_password,
+    load_chain,
+    load_key,
+    run_main_job,
+    sans,
+)
 
 pytestmark = pytest.mark.interop
 
@@ -170,99 +175,6 @@ def node_cli(node_cli_js: Path, tmp_path: Path) -> NodeCli:
     return NodeCli(cwd=work, steppath=tmp_path / "step", js=node_cli_js)
 
 
-def _bootstrap(cli, server) -> None:
-    result = cli(
-        "ca",
-        "bootstrap",
-        "--ca-url",
-        server.ca_url,
-        "--fingerprint",
-        server.pki.root_fingerprint,
-    )
-    assert result.code == 0, result.stderr
-
-
-def _copy_password(cli, server) -> str:
-    shutil.copy(server.pki.provisioner_password_file, cli.cwd / "pass.txt")
-    return "pass.txt"
-
-
-def run_main_job(cli, ca) -> None:
-    """bootstrap -> health -> token -> certificate -> inspect -> renew x2."""
-    pki = ca.pki
-    result = cli(
-        "ca", "bootstrap", "--ca-url", ca.ca_url, "--fingerprint", pki.root_fingerprint
-    )
-    assert result.code == 0, result.stderr
-    assert "/step/certs/root_ca.crt" in result.stderr
-    saved = x509.load_pem_x509_certificate(
-        (cli.steppath / "certs" / "root_ca.crt").read_bytes()
-    )
-    assert saved == x509.load_pem_x509_certificate(pki.root_cert.read_bytes())
-    defaults = json.loads((cli.steppath / "config" / "defaults.json").read_text())
-    assert defaults["ca-url"] == ca.ca_url
-    assert defaults["fingerprint"] == pki.root_fingerprint
-
-    result = cli("ca", "health")
-    assert (result.code, result.stdout.strip()) == (0, "ok"), result.stderr
-
-    password = _copy_password(cli, ca)
-    result = cli(
-        "ca",
-        "token",
-        "web.internal",
-        "--san",
-        "web.internal",
-        "--san",
-        "127.0.0.1",
-        "--provisioner",
-        pki.provisioner_name,
-        "--password-file",
-        password,
-    )
-    assert result.code == 0, result.stderr
-    token = result.stdout.strip()
-    assert jwt.get_unverified_header(token)["kid"] == pki.kid
-    claims = jwt.decode(token, options={"verify_signature": False})
-    assert claims["aud"] == ca.ca_url + "/1.0/sign"
-    assert claims["sans"] == ["web.internal", "127.0.0.1"]
-    assert claims["sha"] == pki.root_fingerprint
-
-    result = cli(
-        "ca", "certificate", "web.internal", "web.crt", "web.key", "--token", token
-    )
-    assert result.code == 0, result.stderr
-    crt, key_file = cli.cwd / "web.crt", cli.cwd / "web.key"
-    chain = _chain(crt)
-    assert len(chain) == 2
-    assert chain[1] == x509.load_pem_x509_certificate(
-        pki.intermediate_cert.read_bytes()
-    )
-    assert chain[0].subject.rfc4514_string() == "CN=web.internal"
-    assert _sans(chain[0]) == ["web.internal", "127.0.0.1"]
-    key = _key(key_file)
-    assert key.public_key() == chain[0].public_key()
-    assert key_file.stat().st_mode & 0o777 == 0o600
-    assert [p.name for p in cli.cwd.iterdir() if p.name.endswith(".tmp")] == []
-    _openssl_verify(pki.root_cert, crt)
-
-    result = cli("certificate", "inspect", "web.crt")
-    assert result.code == 0, result.stderr
-    assert f"Serial Number: {chain[0].serial_number}" in result.stdout
-    assert "DNS:web.internal" in result.stdout
-
-    for flags in ([], ["--mtls=false"]):
-        before = _chain(crt)[0]
-        result = cli("ca", "renew", "web.crt", "web.key", "--force", *flags)
-        assert result.code == 0, result.stderr
-        after = _chain(crt)[0]
-        assert after.serial_number != before.serial_number
-        assert after.not_valid_after_utc >= before.not_valid_after_utc
-        assert after.public_key() == key.public_key()
-        assert _sans(after) == ["web.internal", "127.0.0.1"]
-        _openssl_verify(pki.root_cert, crt)
-
-
 def test_main_job_under_wasmtime(wasi_cli, ca):
     run_main_job(wasi_cli, ca)
 
@@ -295,7 +207,7 @@ def test_node_network_and_reads(node_cli, ca):
     result = node_cli("ca", "health", *trust)
     assert (result.code, result.stdout.strip()) == (0, "ok"), result.stderr
 
-    password = _copy_password(node_cli, ca)
+    password = copy_password(node_cli, ca)
     result = node_cli(
         "ca",
         "token",
@@ -339,8 +251,8 @@ def test_every_core_module_is_loaded_in_the_command_build(wasi_cli):
 
 
 def test_the_readme_command(wasi_cli, ca):
-    _bootstrap(wasi_cli, ca)
-    password = _copy_password(wasi_cli, ca)
+    bootstrap(wasi_cli, ca)
+    password = copy_password(wasi_cli, ca)
     result = wasi_cli(
         "ca",
         "certificate",
@@ -354,17 +266,17 @@ def test_the_readme_command(wasi_cli, ca):
     )
     assert result.code == 0, result.stderr
     assert "✔ Certificate: host.crt" in result.stderr
-    leaf = _chain(wasi_cli.cwd / "host.crt")[0]
-    assert _sans(leaf) == ["host.local"]
-    assert _key(wasi_cli.cwd / "host.key").public_key() == leaf.public_key()
+    leaf = load_chain(wasi_cli.cwd / "host.crt")[0]
+    assert sans(leaf) == ["host.local"]
+    assert load_key(wasi_cli.cwd / "host.key").public_key() == leaf.public_key()
 
 
 @pytest.mark.parametrize(
     "key_flags", [["--kty", "OKP"], ["--kty", "RSA"]], ids=["ed25519", "rsa"]
 )
 def test_mtls_renew_with_other_keys(wasi_cli, ca, key_flags):
-    _bootstrap(wasi_cli, ca)
-    password = _copy_password(wasi_cli, ca)
+    bootstrap(wasi_cli, ca)
+    password = copy_password(wasi_cli, ca)
     result = wasi_cli(
         "ca",
         "certificate",
@@ -378,10 +290,10 @@ def test_mtls_renew_with_other_keys(wasi_cli, ca, key_flags):
         *key_flags,
     )
     assert result.code == 0, result.stderr
-    before = _chain(wasi_cli.cwd / "k.crt")[0]
+    before = load_chain(wasi_cli.cwd / "k.crt")[0]
     result = wasi_cli("ca", "renew", "k.crt", "k.key", "--force")
     assert result.code == 0, result.stderr
-    after = _chain(wasi_cli.cwd / "k.crt")[0]
+    after = load_chain(wasi_cli.cwd / "k.crt")[0]
     assert after.serial_number != before.serial_number
     assert after.public_key() == before.public_key()
 
