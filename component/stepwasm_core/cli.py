@@ -425,7 +425,10 @@ def _key_spec(args) -> tuple[str, str, int]:
 
 
 def _provisioner_line(provisioner) -> str:
-    return f"{TICK} Provisioner: {provisioner.name} ({provisioner.type}) [kid: {provisioner.kid}]"
+    return (
+        f"{TICK} Provisioner: {provisioner.name} ({provisioner.type}) "
+        f"[kid: {provisioner.kid}]"
+    )
 
 
 # -- commands ------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """The exception tree of the stepwasm core.
 
 StepwasmError
-├── InputError          bad user input: a flag, a file, a PEM block (also ValueError)
+├── InputError          bad user input: a flag, a file, a PEM block (a ValueError)
 ├── ConfigError         no profile yet, or an unreadable defaults.json
 ├── StorageError        the storage port refused or failed
 ├── TransportError      the http port failed: DNS, connect, TLS, timeout, ...

@@ -139,7 +139,8 @@ def _label(cert: x509.Certificate) -> str:
     name = format_name(cert["tbs_certificate"]["subject"])
     if name:
         return f"'{name}'"
-    return f"with empty subject and serial {cert['tbs_certificate']['serial_number'].native}"
+    serial = cert["tbs_certificate"]["serial_number"].native
+    return f"with empty subject and serial {serial}"
 
 
 def _rfc3339(moment: datetime.datetime) -> str:
@@ -234,7 +235,10 @@ def _profile_problem(node: _Node, *, leaf: bool) -> str | None:
     aki = node.parsed("2.5.29.35")
     if aki is not None and aki["key_identifier"].native is None:
         # RFC 5280 section 4.2.1.1: the key identifier field MUST be there.
-        return f"certificate {node.label} has an authority key identifier without keyIdentifier"
+        return (
+            f"certificate {node.label} has an authority key identifier "
+            "without keyIdentifier"
+        )
     # TODO: RFC 5280 section 4.2.1.1 also wants an authority key identifier in
     # every certificate that is not self-signed; Go does not insist and private
     # PKIs often leave it out, so a leaf without one is still accepted.
@@ -395,7 +399,10 @@ def _issuer_problem(issuer: _Node, path: list[_Node]) -> str | None:
                 f"(no basic constraints) but issued {child.label}"
             )
     elif not constraints["ca"].native:
-        return f"certificate {issuer.label} is not a CA (CA:FALSE) but issued {child.label}"
+        return (
+            f"certificate {issuer.label} is not a CA (CA:FALSE) "
+            f"but issued {child.label}"
+        )
 
     key_usage = issuer.parsed(_OID_KEY_USAGE)
     if key_usage is not None and "key_cert_sign" not in key_usage.native:
@@ -636,7 +643,8 @@ class _Search:
             if any(issuer.identity == node.identity for node in path):
                 self.fail(
                     depth,
-                    f"no path to a trusted root: the chain loops back to {issuer.label}",
+                    "no path to a trusted root: the chain loops back to "
+                    f"{issuer.label}",
                 )
                 continue
             if depth + 1 > self.max_length:
