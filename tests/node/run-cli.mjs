@@ -4,7 +4,17 @@
 import process, { argv, cwd, exit } from "node:process";
 import { pathToFileURL } from "node:url";
 import { _setArgs, _setCwd, _setEnv } from "@bytecodealliance/preview2-shim/cli";
-import { _setPreopens } from "@bytecodealliance/preview2-shim/filesystem";
+import { _setPreopens, types } from "@bytecodealliance/preview2-shim/filesystem";
+
+// TODO: drop when preview2-shim accepts it. wasi-libc asks for the
+// `mutate-directory` descriptor flag on writable opens, and preview2-shim
+// 0.26.1 (the newest) answers every such open "unsupported", where wasmtime
+// opens the file. The flag only grants rights on directory entries, which this
+// shim never restricts, so the open goes on without it.
+const openAt = types.Descriptor.prototype.openAt;
+types.Descriptor.prototype.openAt = function (pathFlags, path, openFlags, flags) {
+  return openAt.call(this, pathFlags, path, openFlags, { ...flags, mutateDirectory: false });
+};
 
 const [transpiled, steppath, ...args] = argv.slice(2);
 _setPreopens({ "/step": steppath, ".": cwd() });
