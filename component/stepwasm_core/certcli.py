@@ -269,6 +269,14 @@ def fetch_peer_chain(ctx, url: str, *, roots_file: str = "", insecure: bool = Fa
         raise TransportError(
             str(exc), method="HEAD", url=url, cause=getattr(exc, "cause", "")
         ) from None
+    if response.runtime_tls:
+        raise TransportError(
+            f"{url}: the runtime's HTTP client (wasi:http) does not show the "
+            "server's certificates; this needs sockets (wasmtime: -S inherit-network)",
+            method="HEAD",
+            url=url,
+            cause="unsupported",
+        )
     data = b"".join(to_pem("CERTIFICATE", der) for der in response.peer_chain)
     if not data:
         raise VerificationError(f"{url}: the server presented no certificate")

@@ -51,6 +51,9 @@ class Response:
     headers: tuple[tuple[str, str], ...] = ()
     body: bytes = b""
     peer_chain: tuple[bytes, ...] = field(default=())
+    #: True when the runtime did TLS with its own trust store (wasi:http): the
+    #: core's roots were not applied and `peer_chain` is unknown.
+    runtime_tls: bool = False
 
     def header(self, name: str) -> str | None:
         """The first header called `name`, case-insensitively."""

@@ -85,6 +85,16 @@ class TlsTransport:
     def supports_client_certificates(self) -> bool:
         return True
 
+    def network_lent(self) -> bool:
+        """Whether the runtime lets the component make a TCP socket at all."""
+        try:
+            socket.socket(socket.AF_INET, socket.SOCK_STREAM).close()
+        except PermissionError:
+            return False
+        except OSError:
+            return True  # some other trouble: let the request report it
+        return True
+
     def send(self, request: Request) -> Response:
         try:
             return self._send(request)
@@ -92,6 +102,8 @@ class TlsTransport:
             reasons = {
                 "timeout": "timed out",
                 "toolarge": "the answer is too large",
+                "no-network": "the runtime lends no network "
+                "(wasmtime: add -S inherit-network)",
             }
             cause = reasons.get(exc.kind) or f"{exc.kind}: {exc.detail}"
             raise TransportError(
@@ -194,10 +206,7 @@ def _connect(host: str, port: int, deadline: float) -> socket.socket:
         try:
             sock = socket.socket(family, kind, proto)
         except PermissionError:
-            raise _Failure(
-                "connect",
-                "the runtime lends no network (wasmtime: add -S inherit-network)",
-            ) from None
+            raise _Failure("no-network") from None
         try:
             sock.settimeout(_remaining(deadline))
             sock.connect(sockaddr)
@@ -205,6 +214,9 @@ def _connect(host: str, port: int, deadline: float) -> socket.socket:
         except TimeoutError:
             _close(sock)
             raise _Failure("timeout") from None
+        except PermissionError:  # the runtime's policy refuses this address
+            _close(sock)
+            raise _Failure("no-network") from None
         except OSError as exc:
             _close(sock)
             last = _os_reason(exc)

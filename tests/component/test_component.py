@@ -28,7 +28,11 @@ DEPENDENCIES = [
 ]
 #: Core modules only the standard-WASI build (app_cli) holds; tests/interop/
 #: test_wasi_cli.py checks them inside dist/stepwasm-cli.wasm.
-COMMAND_BUILD_ONLY = {"stepwasm_core.fsstorage", "stepwasm_core.tlstransport"}
+COMMAND_BUILD_ONLY = {
+    "stepwasm_core.fallback",
+    "stepwasm_core.fsstorage",
+    "stepwasm_core.tlstransport",
+}
 
 
 def _core_modules() -> list[str]:
