@@ -8,6 +8,7 @@ PYTHON=${PYTHON:-python3}
 # The WASI WIT packages come from this pinned wheel (spin_sdk/wit/deps/).
 WASI_WIT_WHEEL="spin-sdk==5.0.0"
 WASI_VERSION="0.2.0"
+WASI_WIT_PACKAGES="cli clocks filesystem http io random sockets"
 
 log() { printf '==> %s\n' "$*" >&2; }
 
@@ -33,18 +34,18 @@ if [ ! -f build/deps/.stamp ] || ! cmp -s component/requirements.txt build/deps/
     cp component/requirements.txt build/deps/.stamp
 fi
 
-if [ ! -f "build/wit-deps/.stamp" ] || [ "$(cat build/wit-deps/.stamp)" != "$WASI_WIT_WHEEL" ]; then
+WIT_STAMP="$WASI_WIT_WHEEL $WASI_WIT_PACKAGES"
+if [ ! -f "build/wit-deps/.stamp" ] || [ "$(cat build/wit-deps/.stamp)" != "$WIT_STAMP" ]; then
     log "fetching the WASI WIT packages from $WASI_WIT_WHEEL"
     rm -rf build/wheels build/wit-deps
     .venv/bin/python -m pip download --quiet --disable-pip-version-check \
         --no-deps --only-binary=:all: -d build/wheels "$WASI_WIT_WHEEL"
-    .venv/bin/python - "$WASI_VERSION" <<'PY'
+    .venv/bin/python - "$WASI_VERSION" $WASI_WIT_PACKAGES <<'PY'
 import sys, zipfile, pathlib
-version = sys.argv[1]
+version, names = sys.argv[1], sys.argv[2:]
 wheel = next(pathlib.Path("build/wheels").glob("spin_sdk-*.whl"))
 out = pathlib.Path("build/wit-deps")
-wanted = [f"{name}@{version}" for name in
-          ("cli", "clocks", "filesystem", "io", "random", "sockets")]
+wanted = [f"{name}@{version}" for name in names]
 with zipfile.ZipFile(wheel) as zf:
     for member in zf.namelist():
         parts = member.split("/")
@@ -57,7 +58,7 @@ missing = [w for w in wanted if not (out / w).is_dir()]
 if missing:
     sys.exit(f"build.sh: {wheel.name} lacks WIT packages: {', '.join(missing)}")
 PY
-    echo "$WASI_WIT_WHEEL" > build/wit-deps/.stamp
+    echo "$WIT_STAMP" > build/wit-deps/.stamp
 fi
 
 log "assembling the WIT package"
@@ -81,6 +82,15 @@ rm -f dist/stepwasm-cli.wasm.tmp
     -p component -p build/deps app_cli -o dist/stepwasm-cli.wasm.tmp
 mv dist/stepwasm-cli.wasm.tmp dist/stepwasm-cli.wasm
 log "built dist/stepwasm-cli.wasm ($(du -h dist/stepwasm-cli.wasm | cut -f1)); run it with .venv/bin/wasmtime run"
+
+# The same command that also imports wasi:http (world `command-http`) and falls
+# back to it where the runtime lends no sockets; wasmtime runs it with -S http.
+log "building dist/stepwasm-cli-http.wasm with componentize-py"
+rm -f dist/stepwasm-cli-http.wasm.tmp
+.venv/bin/componentize-py -q -d build/wit -w command-http componentize \
+    -p component -p build/deps app_cli -o dist/stepwasm-cli-http.wasm.tmp
+mv dist/stepwasm-cli-http.wasm.tmp dist/stepwasm-cli-http.wasm
+log "built dist/stepwasm-cli-http.wasm ($(du -h dist/stepwasm-cli-http.wasm | cut -f1))"
 
 # The browser page (host/web/dist): jco, xterm.js and esbuild come from npm,
 # pinned by host/web/package-lock.json; build.mjs transpiles dist/stepwasm.wasm.

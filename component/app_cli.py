@@ -1,9 +1,11 @@
-"""Entry module of the standard-WASI build (world `command`): glue only.
+"""Entry module of the standard-WASI builds (worlds `command` and
+`command-http`): glue only.
 
 The core's two ports are bound to what a plain WASI 0.2 runtime lends:
-`TlsTransport` speaks HTTPS over `wasi:sockets` with TLS inside the sandbox,
-and `FsStorage` keeps the profile in `$STEPPATH` and the file arguments in the
-current directory, both preopened by the runtime.
+`TlsTransport` speaks HTTPS over `wasi:sockets` with TLS inside the sandbox
+(in `command-http`, falling back to the runtime's `wasi:http` client where the
+runtime lends no sockets), and `FsStorage` keeps the profile in `$STEPPATH` and
+the file arguments in the current directory, both preopened by the runtime.
 """
 
 from __future__ import annotations
@@ -15,25 +17,37 @@ import sys
 
 from componentize_py_types import Err
 from stepwasm_core import cli
+from stepwasm_core.fallback import FallbackTransport
 from stepwasm_core.fsstorage import FsStorage
+from stepwasm_core.ports import Transport
 from stepwasm_core.tlstransport import TlsTransport
 from wit_world import exports
 
+try:  # only the `command-http` world (dist/stepwasm-cli-http.wasm) has wasi:http
+    from wasihttp import WasiHttpTransport
+except ImportError:
+    WasiHttpTransport = None
 
-# TODO: fall back to wasi:http where a runtime lends no sockets (some edge
-# runtimes): the runtime then does TLS with its own public roots and no client
-# certificate, so only CAs it already trusts could be reached, mTLS renewal
-# would take the token path, and bootstrap could not see the peer chain. Not
-# built: such runtimes refuse this component for its wasi:sockets imports (the
-# CPython inside imports them), and importing wasi:http here would make
-# `wasmtime run` need `-S http` too; it needs a third component.
+
+def _transport() -> Transport:
+    sockets = TlsTransport(max_timeout=_timeout())
+    if WasiHttpTransport is None:
+        return sockets
+    return FallbackTransport(
+        sockets,
+        WasiHttpTransport(max_timeout=_timeout()),
+        network_lent=sockets.network_lent,
+        notice=lambda line: print(line, file=sys.stderr),
+    )
+
+
 def _context() -> cli.Context:
     steppath = os.environ.get("STEPPATH", "")
     if not steppath:
         home = os.environ.get("HOME", "")
         steppath = f"{home}/.step" if home else "/step"
     return cli.Context(
-        transport=TlsTransport(max_timeout=_timeout()),
+        transport=_transport(),
         storage=FsStorage(steppath, "."),
         stdout=sys.stdout,
         stderr=sys.stderr,
