@@ -57,6 +57,10 @@ class WasmtimeCli:
     cwd: Path
     steppath: Path
     flags: list[str] = field(default_factory=list)
+    component: Path = CLI_COMPONENT
+    #: Lend sockets (`-S inherit-network`).
+    network: bool = True
+    env: dict[str, str] = field(default_factory=dict)
 
     def command(self, *args: str) -> list[str]:
         return [
@@ -64,8 +68,7 @@ class WasmtimeCli:
             "run",
             "-C",
             "cache=y",
-            "-S",
-            "inherit-network",
+            *(["-S", "inherit-network"] if self.network else []),
             *self.flags,
             "--env",
             "STEPPATH=/step",
@@ -73,7 +76,7 @@ class WasmtimeCli:
             f"{self.steppath}::/step",
             "--dir",
             ".::.",
-            str(CLI_COMPONENT),
+            str(self.component),
             *args,
         ]
 
@@ -87,6 +90,7 @@ class WasmtimeCli:
             text=True,
             timeout=timeout,
             stdin=subprocess.DEVNULL,
+            env={**os.environ, **self.env},
             # WASI has no file modes: the runtime's umask makes keys 0600.
             preexec_fn=lambda: os.umask(0o077),
         )
@@ -103,30 +107,26 @@ def wasi_cli(tmp_path: Path) -> WasmtimeCli:
 
 
 NODE_DIR = REPO / "tests" / "node"
-NODE_CLI = NODE_DIR / "build" / "stepwasm-cli" / "stepwasm-cli.js"
 
 
-@pytest.fixture(scope="session")
-def node_cli_js() -> Path:
-    """dist/stepwasm-cli.wasm transpiled by jco (redone when the .wasm is newer)."""
-    if not CLI_COMPONENT.is_file():
-        pytest.fail(f"{CLI_COMPONENT} is missing: run ./build.sh first")
+def _transpile(component: Path, out: Path) -> Path:
+    """`component` transpiled by jco into `out` (redone when the .wasm is newer)."""
+    if not component.is_file():
+        pytest.fail(f"{component} is missing: run ./build.sh first")
     jco = NODE_DIR / "node_modules" / ".bin" / "jco"
     if shutil.which("node") is None or not jco.exists():
         pytest.fail("Node.js or jco is missing: run ./test.sh (npm ci in tests/node)")
-    if (
-        not NODE_CLI.exists()
-        or NODE_CLI.stat().st_mtime < CLI_COMPONENT.stat().st_mtime
-    ):
+    js = out / f"{out.name}.js"
+    if not js.exists() or js.stat().st_mtime < component.stat().st_mtime:
         subprocess.run(
             [
                 str(jco),
                 "transpile",
-                str(CLI_COMPONENT),
+                str(component),
                 "-o",
-                str(NODE_CLI.parent),
+                str(out),
                 "--name",
-                "stepwasm-cli",
+                out.name,
                 "--no-typescript",
                 "-q",
             ],
@@ -135,7 +135,12 @@ def node_cli_js() -> Path:
             capture_output=True,
             timeout=300,
         )
-    return NODE_CLI
+    return js
+
+
+@pytest.fixture(scope="session")
+def node_cli_js() -> Path:
+    return _transpile(CLI_COMPONENT, NODE_DIR / "build" / "stepwasm-cli")
 
 
 @dataclass
@@ -143,7 +148,7 @@ class NodeCli(WasmtimeCli):
     """The jco-transpiled component under Node.js (tests/node/run-cli.mjs), lent
     the same two directories and STEPPATH as under wasmtime."""
 
-    js: Path = NODE_CLI
+    js: Path = NODE_DIR / "build" / "stepwasm-cli" / "stepwasm-cli.js"
 
     def command(self, *args: str) -> list[str]:
         # Node 20 needs the flag for the transpiled core modules.
@@ -418,3 +423,124 @@ def test_missing_preopens_are_one_clear_line(wasi_cli, ca):
         "stepwasm: file x.crt: the current directory is not reachable: "
         "give the runtime one, e.g. --dir .::."
     )
+
+
+# -- the wasi:http fallback (dist/stepwasm-cli-http.wasm) -------------------------
+
+HTTP_COMPONENT = REPO / "dist" / "stepwasm-cli-http.wasm"
+NOTICE = (
+    "warning: the runtime lends no sockets, so HTTPS goes through its wasi:http "
+    "client: the runtime's trust store checks the CA instead of the bootstrapped "
+    "root, and no client certificate can be shown"
+)
+PRIVATE_CA_HINT = (
+    "(it trusts only the runtime's roots: a private CA needs sockets, "
+    "e.g. wasmtime run -S inherit-network)"
+)
+
+
+@pytest.fixture
+def http_cli(tmp_path: Path) -> WasmtimeCli:
+    """`wasmtime run -S http` with no sockets: the runtime's HTTP client only."""
+    if not HTTP_COMPONENT.is_file():
+        pytest.fail(f"{HTTP_COMPONENT} is missing: run ./build.sh first")
+    work = tmp_path / "work"
+    work.mkdir()
+    return WasmtimeCli(
+        cwd=work,
+        steppath=tmp_path / "step",
+        flags=["-S", "http"],
+        component=HTTP_COMPONENT,
+        network=False,
+    )
+
+
+@pytest.fixture(scope="session")
+def node_http_js() -> Path:
+    return _transpile(HTTP_COMPONENT, NODE_DIR / "build" / "stepwasm-cli-http")
+
+
+@pytest.fixture
+def node_http_cli(node_http_js: Path, tmp_path: Path) -> NodeCli:
+    """Node with every socket refused (run-cli.mjs), so only wasi:http is left."""
+    work = tmp_path / "work"
+    work.mkdir()
+    return NodeCli(
+        cwd=work,
+        steppath=tmp_path / "step",
+        js=node_http_js,
+        env={"STEPWASM_NO_SOCKETS": "1"},
+    )
+
+
+def _stderr_lines(result: Result) -> list[str]:
+    return [ln for ln in result.stderr.strip().splitlines() if not ln.startswith("✔")]
+
+
+def test_the_http_build_uses_sockets_when_lent(http_cli, ca):
+    http_cli.network = True
+    bootstrap(http_cli, ca)
+    result = http_cli("ca", "health")
+    assert (result.code, result.stdout.strip(), result.stderr) == (0, "ok", "")
+    # The peer chain is only seen over sockets.
+    result = http_cli("certificate", "inspect", ca.ca_url, "--short", "--insecure")
+    assert result.code == 0, result.stderr
+    assert "localca Intermediate CA" in result.stdout
+
+
+def test_wasmtime_http_says_it_cannot_verify_a_private_ca(http_cli, ca):
+    """wasmtime's HTTP client trusts public roots only: a clear refusal."""
+    result = http_cli(
+        "ca",
+        "bootstrap",
+        "--ca-url",
+        ca.ca_url,
+        "--fingerprint",
+        ca.pki.root_fingerprint,
+    )
+    url = f"{ca.ca_url}/root/{ca.pki.root_fingerprint}"
+    assert result.code == 1
+    assert _stderr_lines(result) == [
+        NOTICE,
+        f"stepwasm: cannot reach {url}: the runtime's HTTP client could not "
+        f"verify the CA's certificate {PRIVATE_CA_HINT}",
+    ]
+    assert list(http_cli.steppath.rglob("*")) == []
+
+
+def test_main_job_through_wasi_http_under_node(node_http_cli, ca):
+    """Node's https trusts the root through NODE_EXTRA_CA_CERTS, as an edge
+    runtime would trust a CA with a public certificate; renewals take the
+    token path, since no client certificate can be shown."""
+    node_http_cli.env["NODE_EXTRA_CA_CERTS"] = str(ca.pki.root_cert)
+    run_main_job(node_http_cli, ca)
+    result = node_http_cli("ca", "health")
+    assert (result.code, result.stdout.strip()) == (0, "ok")
+    assert _stderr_lines(result) == [NOTICE]
+
+    result = node_http_cli("certificate", "inspect", ca.ca_url)
+    assert _stderr_lines(result) == [
+        NOTICE,
+        f"stepwasm: {ca.ca_url}: the runtime's HTTP client (wasi:http) does not "
+        "show the server's certificates; this needs sockets "
+        "(wasmtime: -S inherit-network)",
+    ]
+
+
+def test_node_http_without_trust_refuses_clearly(node_http_cli, ca):
+    result = node_http_cli(
+        "ca",
+        "bootstrap",
+        "--ca-url",
+        ca.ca_url,
+        "--fingerprint",
+        ca.pki.root_fingerprint,
+    )
+    url = f"{ca.ca_url}/root/{ca.pki.root_fingerprint}"
+    assert result.code == 1
+    notice, error = _stderr_lines(result)
+    assert notice == NOTICE
+    assert error.startswith(f"stepwasm: cannot reach {url}: the runtime's HTTP client")
+    assert "certificate" in error
+    assert error.endswith(PRIVATE_CA_HINT)
+    assert list(node_http_cli.steppath.rglob("*")) == []

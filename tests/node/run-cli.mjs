@@ -1,10 +1,13 @@
 // Runs the jco-transpiled dist/stepwasm-cli.wasm under Node.js, lending it
 // what `wasmtime run --dir STEPPATH::/step --dir .::. --env STEPPATH=/step`
 // lends: usage: node run-cli.mjs TRANSPILED_JS STEPPATH_DIR ARGS...
+// The runtime's HTTP client (wasi:http) is Node's https, which trusts Node's
+// roots plus NODE_EXTRA_CA_CERTS.
 import process, { argv, cwd, exit } from "node:process";
 import { pathToFileURL } from "node:url";
 import { _setArgs, _setCwd, _setEnv } from "@bytecodealliance/preview2-shim/cli";
 import { _setPreopens, types } from "@bytecodealliance/preview2-shim/filesystem";
+import { tcpCreateSocket } from "@bytecodealliance/preview2-shim/sockets";
 
 // TODO: drop when preview2-shim accepts it. wasi-libc asks for the
 // `mutate-directory` descriptor flag on writable opens, and preview2-shim
@@ -15,6 +18,14 @@ const openAt = types.Descriptor.prototype.openAt;
 types.Descriptor.prototype.openAt = function (pathFlags, path, openFlags, flags) {
   return openAt.call(this, pathFlags, path, openFlags, { ...flags, mutateDirectory: false });
 };
+
+// STEPWASM_NO_SOCKETS=1 stands in for a runtime that lends wasi:http but no
+// sockets (some edge runtimes): every TCP socket is refused, as access-denied.
+if (process.env.STEPWASM_NO_SOCKETS) {
+  tcpCreateSocket.createTcpSocket = () => {
+    throw "access-denied";
+  };
+}
 
 const [transpiled, steppath, ...args] = argv.slice(2);
 _setPreopens({ "/step": steppath, ".": cwd() });
