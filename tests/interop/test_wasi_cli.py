@@ -387,6 +387,16 @@ def test_bootstrap_refuses_a_server_that_does_not_hold_the_root(wasi_cli, ca, im
     assert not (wasi_cli.steppath / "certs" / "root_ca.crt").exists()
 
 
+def test_no_network_is_one_clear_line(wasi_cli, ca):
+    shutil.copy(ca.pki.root_cert, wasi_cli.cwd / "root.crt")
+    wasi_cli.network = False
+    result = wasi_cli("ca", "health", "--ca-url", ca.ca_url, "--root", "root.crt")
+    assert result.error_line == (
+        f"stepwasm: cannot reach {ca.ca_url}/health: the runtime lends no network "
+        "(wasmtime: add -S inherit-network)"
+    )
+
+
 def test_missing_preopens_are_one_clear_line(wasi_cli, ca):
     """Without `--dir` the runtime lends no directory: say which flag is missing."""
     wasi_cli.steppath.mkdir()

@@ -27,6 +27,10 @@ if (process.env.STEPWASM_NO_SOCKETS) {
   };
 }
 
+// WASI 0.2 has no file modes: files get 0666 less the umask, so keys are
+// owner-only only under umask 077, which this runner sets for all it writes.
+process.umask(0o077);
+
 const [transpiled, steppath, ...args] = argv.slice(2);
 _setPreopens({ "/step": steppath, ".": cwd() });
 const debug = process.env.STEPWASM_DEBUG;
