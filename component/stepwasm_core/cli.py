@@ -228,13 +228,13 @@ def build_parser(out: TextIO) -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--expires-in",
-        default="",
+        default=None,
         metavar="D",
         help="renew when less than this is left, e.g. 1h",
     )
     p.add_argument(
         "--renew-period",
-        default="",
+        default=None,
         metavar="D",
         help="with --daemon: renew this long after each issuance",
     )

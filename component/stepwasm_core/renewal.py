@@ -184,7 +184,13 @@ def renew_files(
 
 def daemon_plan(args) -> DaemonPlan:
     """The plan from the parsed `ca renew` arguments (argparse namespace)."""
-    options = RenewalOptions(args.expires_in, args.renew_period)
+    for flag, text in (
+        ("--expires-in", args.expires_in),
+        ("--renew-period", args.renew_period),
+    ):
+        if text is not None and not text.strip():
+            raise InputError(f"{flag}: empty value")
+    options = RenewalOptions(args.expires_in or "", args.renew_period or "")
     options.seconds()
     try:
         exec_args = tuple(shlex.split(args.exec_cmd)) if args.exec_cmd else ()
