@@ -125,13 +125,51 @@ def new_sign_token(
 ) -> str:
     """A sign token; its validity (RFC 3339 or durations) counts from when it
     is signed, after the slow key decryption."""
+    return _new_token(
+        client,
+        profile,
+        provisioner,
+        password,
+        "/1.0/sign",
+        subject=subject,
+        sans=sans,
+        not_before=not_before,
+        not_after=not_after,
+    )
+
+
+def new_revoke_token(
+    client: CAClient,
+    profile: Profile,
+    provisioner: Provisioner,
+    password: bytes,
+    *,
+    serial: str,
+) -> str:
+    return _new_token(
+        client, profile, provisioner, password, "/1.0/revoke", subject=serial
+    )
+
+
+def _new_token(
+    client: CAClient,
+    profile: Profile,
+    provisioner: Provisioner,
+    password: bytes,
+    path: str,
+    *,
+    subject: str,
+    sans: list[str] | None = None,
+    not_before: str = "",
+    not_after: str = "",
+) -> str:
     key = decrypt_provisioner_key(provisioner, password)
     now = time.time()
     return make_provisioner_token(
         key,
         kid=provisioner.kid,
         issuer=provisioner.name,
-        audience=client.url("/1.0/sign"),
+        audience=client.url(path),
         subject=subject,
         sans=sans,
         root_fingerprint=profile.fingerprint,
@@ -143,26 +181,6 @@ def new_sign_token(
 
 def _moment(text: str, now: float, flag: str) -> int | None:
     return parse_time_or_duration(text, now, flag) if text else None
-
-
-def new_revoke_token(
-    client: CAClient,
-    profile: Profile,
-    provisioner: Provisioner,
-    password: bytes,
-    *,
-    serial: str,
-) -> str:
-    key = decrypt_provisioner_key(provisioner, password)
-    return make_provisioner_token(
-        key,
-        kid=provisioner.kid,
-        issuer=provisioner.name,
-        audience=client.url("/1.0/revoke"),
-        subject=serial,
-        sans=None,
-        root_fingerprint=profile.fingerprint,
-    )
 
 
 def check_token(token: str, subject: str, now: float) -> list[str]:
