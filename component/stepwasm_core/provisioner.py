@@ -180,10 +180,11 @@ def _decrypt(provisioner: Provisioner, password: bytes) -> keys.PrivateKey:
         )
     try:
         payload = jose.decrypt_compact(provisioner.encrypted_key, password)
-    except DecryptionError:
+    except DecryptionError as exc:
+        # Only the key unwrap tells a wrong password; past it, the JWE is bad.
+        reason = "wrong password" if str(exc) == jose.WRONG_PASSWORD else str(exc)
         raise DecryptionError(
-            f"cannot decrypt the key of provisioner {provisioner.name!r}: "
-            "wrong password"
+            f"cannot decrypt the key of provisioner {provisioner.name!r}: {reason}"
         ) from None
     try:
         jwk = json.loads(payload.decode("utf-8"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import re
@@ -203,6 +204,20 @@ def test_token_errors(booted, storage, argv, message):
     assert message in _one_line_error(code, err)
     assert out == ""
     assert "not the password" not in err
+
+
+def test_a_corrupt_provisioner_key_is_not_called_a_wrong_password(booted, ca):
+    jwe = ca.provisioners[-1]["encryptedKey"].split(".")
+    ciphertext = bytearray(base64.urlsafe_b64decode(jwe[3] + "=" * (-len(jwe[3]) % 4)))
+    ciphertext[0] ^= 1
+    jwe[3] = base64.urlsafe_b64encode(bytes(ciphertext)).rstrip(b"=").decode()
+    ca.provisioners[-1]["encryptedKey"] = ".".join(jwe)
+    argv = ["--provisioner", "Admin JWK", "--password-file", "pass.txt"]
+    code, _, err = booted("ca", "token", "a.test", *argv)
+    assert _one_line_error(code, err) == (
+        "stepwasm: cannot decrypt the key of provisioner 'Admin JWK': "
+        "corrupt JWE: the content does not authenticate"
+    )
 
 
 def _load(storage, path):
@@ -539,3 +554,11 @@ def test_a_daemon_plan_checks_the_key_at_start(booted, storage, issued):
         cli.parse_daemon_plan(
             ["ca", "renew", "web.crt", "pass.txt", "--daemon"], storage
         )
+
+
+@pytest.mark.parametrize("flag", ["--expires-in", "--renew-period"])
+def test_renew_refuses_an_empty_duration(booted, storage, issued, flag):
+    before = storage.files[(FILES, "web.crt")]
+    code, _, err = booted("ca", "renew", "web.crt", "web.key", flag, " ")
+    assert _one_line_error(code, err) == f"stepwasm: {flag}: empty value"
+    assert storage.files[(FILES, "web.crt")] == before

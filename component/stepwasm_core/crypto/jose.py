@@ -38,6 +38,7 @@ __all__ = [
     "JWS_ALGORITHMS",
     "PBES2_MAX_ITERATIONS",
     "PBES2_MIN_ITERATIONS",
+    "WRONG_PASSWORD",
     "b64url_decode",
     "b64url_encode",
     "decrypt_compact",
@@ -89,7 +90,7 @@ PBES2_MAX_ITERATIONS = 1_000_000
 PBES2_DEFAULT_ITERATIONS = 100_000
 _PBES2_MIN_SALT = 8  # RFC 7518 section 4.8.1.1
 _GCM_IV_SIZE = 12
-_WRONG_PASSWORD = "wrong password or corrupt key"
+WRONG_PASSWORD = "wrong password or corrupt key"
 
 
 # -- shared parsing ------------------------------------------------------------
@@ -422,7 +423,7 @@ def decrypt_compact(token: str, password: bytes | str) -> bytes:
     try:
         cek = aeskw.unwrap(kek, jwe.encrypted_key)
     except DecryptionError:
-        raise DecryptionError(_WRONG_PASSWORD) from None
+        raise DecryptionError(WRONG_PASSWORD) from None
     return _decrypt_content(jwe, cek)
 
 
