@@ -68,6 +68,11 @@ _PEM_CERT = re.compile(
 )
 
 
+# How long, and how much, a closing connection is read before it is closed.
+_LINGER_SECONDS = 1.0
+_LINGER_BYTES = 1 << 20
+
+
 class GatewayError(Exception):
     """The gateway cannot start: a bad option, root or CA."""
 
@@ -253,6 +258,20 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
+    def shutdown_request(self, request) -> None:
+        """Close after reading what the client still sends (a bounded amount):
+        closing with unread input resets the connection, and the client would
+        lose the answer, such as the 414 for an overlong request line."""
+        try:
+            request.shutdown(socket.SHUT_WR)
+            request.settimeout(_LINGER_SECONDS)
+            left = _LINGER_BYTES
+            while left > 0 and (chunk := request.recv(min(left, 65536))):
+                left -= len(chunk)
+        except OSError:
+            pass
+        self.close_request(request)
+
 
 class _IPv6Server(_Server):
     address_family = socket.AF_INET6
@@ -305,6 +324,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _answer(self):
         gateway = self.gateway
+        # Two of these could be read one way here and another way behind us.
+        for name in ("Host", "Origin", "Sec-Fetch-Site", "X-Stepwasm-Gateway"):
+            if len(self.headers.get_all(name, ())) > 1:
+                return _refusal(HTTPStatus.BAD_REQUEST, f"more than one {name}")
         host = self.headers.get("Host", "")
         if host.lower() not in gateway.hosts:
             return _refusal(HTTPStatus.MISDIRECTED_REQUEST, "unknown Host")
@@ -393,11 +416,14 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args) -> None:
         # Paths only, never a query or a header: tokens travel in headers.
-        log.debug("%s %s", self.command, self.path.split("?", 1)[0])
+        # A request refused before it was parsed (such as 414) has no path.
+        path = getattr(self, "path", "")
+        log.debug("%s %s", self.command or "-", path.split("?", 1)[0][:200])
 
     def log_request(self, code="-", size="-") -> None:
-        if self.path.startswith("/ca/"):
-            log.info("%s %s -> %s", self.command, self.path.split("?", 1)[0], code)
+        path = getattr(self, "path", "")
+        if path.startswith("/ca/"):
+            log.info("%s %s -> %s", self.command, path.split("?", 1)[0][:200], code)
 
 
 def main(argv: Sequence[str]) -> int:

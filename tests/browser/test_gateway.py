@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import http.client
+import socket
 import subprocess
 
 from cryptography import x509
@@ -97,6 +98,39 @@ def test_refuses_a_foreign_host_header(web):
         assert status == 421
     status, _, _ = _request(web, "GET", "/", {"Host": None})
     assert status == 421
+
+
+def _raw(web, head: bytes) -> bytes:
+    """Send `head` as it is and return the whole answer."""
+    with socket.create_connection(("127.0.0.1", web.port), timeout=30) as sock:
+        sock.sendall(head)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    return answer
+
+
+def test_refuses_doubled_host_and_origin_headers(web):
+    own = f"127.0.0.1:{web.port}"
+    for name, values in (
+        ("Host", (own, "evil.example")),
+        ("Host", (own, own)),
+        ("Origin", (f"http://{own}", "http://evil.example")),
+    ):
+        lines = [b"GET /ca/health HTTP/1.1", b"X-Stepwasm-Gateway: 1"]
+        if name != "Host":
+            lines.append(f"Host: {own}".encode())
+        lines += [f"{name}: {value}".encode() for value in values]
+        lines.append(b"Connection: close")
+        answer = _raw(web, b"\r\n".join(lines) + b"\r\n\r\n")
+        assert answer.startswith((b"HTTP/1.0 400 ", b"HTTP/1.1 400 ")), answer[:80]
+        assert answer.endswith(f"stepwasm web: more than one {name}\n".encode())
+
+
+def test_answers_414_to_an_overlong_request_line(web):
+    target = b"/ca/" + b"a" * 70_000
+    answer = _raw(web, b"GET " + target + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert answer.split(b"\r\n", 1)[0].split(b" ", 2)[1] == b"414"
 
 
 def test_refuses_a_foreign_origin(web):
