@@ -158,6 +158,12 @@ class FsStorage:
     def _error(self, scope: str, path: str, exc: OSError) -> StorageError:
         shown = self._shown(scope, path)
         if isinstance(exc, FileNotFoundError):
+            if path.startswith("/") and not _reachable_parent(path):
+                # Not `missing`: the file may well be there, out of reach.
+                return StorageError(
+                    f"{shown}: no such file, and no directory above it is "
+                    "reachable (preopen its directory with --dir)"
+                )
             return StorageError(f"{shown}: no such file", missing=True)
         if isinstance(exc, PermissionError) or exc.errno in (errno.EACCES, errno.EPERM):
             return StorageError(
@@ -174,3 +180,17 @@ class FsStorage:
             return StorageError(f"{shown}: a parent is not a directory")
         reason = (exc.strerror or str(exc)).lower()
         return StorageError(f"{shown}: {reason}")
+
+
+def _reachable_parent(path: str) -> bool:
+    """Whether some directory above absolute `path` (other than `/`) exists.
+
+    Under WASI a path outside every preopened directory reads as missing; when
+    not even its top directory is there, it is the preopen that is missing.
+    """
+    parent = os.path.dirname(path)
+    while parent not in ("", "/"):
+        if os.path.isdir(parent):
+            return True
+        parent = os.path.dirname(parent)
+    return False

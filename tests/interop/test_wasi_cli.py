@@ -397,6 +397,14 @@ def test_no_network_is_one_clear_line(wasi_cli, ca):
     )
 
 
+def test_an_absolute_path_outside_the_preopens_names_the_flag(wasi_cli):
+    result = wasi_cli("certificate", "inspect", "/etc/ssl/x.crt")
+    assert result.error_line == (
+        "stepwasm: file /etc/ssl/x.crt: no such file, and no directory above it "
+        "is reachable (preopen its directory with --dir)"
+    )
+
+
 def test_missing_preopens_are_one_clear_line(wasi_cli, ca):
     """Without `--dir` the runtime lends no directory: say which flag is missing."""
     wasi_cli.steppath.mkdir()

@@ -74,6 +74,16 @@ def test_absolute_paths_only_for_files(storage: FsStorage, tmp_path: Path):
         storage.read(PROFILE, str(target))
 
 
+def test_an_absolute_path_with_no_reachable_parent_names_the_flag(storage):
+    with pytest.raises(StorageError) as caught:
+        storage.read(FILES, "/stepwasm-no-such-top/dir/a.crt")
+    assert not caught.value.missing
+    assert str(caught.value) == (
+        "/stepwasm-no-such-top/dir/a.crt: no such file, and no directory above "
+        "it is reachable (preopen its directory with --dir)"
+    )
+
+
 def test_unreachable_roots_name_the_flag(tmp_path: Path):
     storage = FsStorage(str(tmp_path / "no" / "step"), str(tmp_path / "none"))
     with pytest.raises(StorageError, match=r"--dir ~/.step::.*/no/step") as caught:
