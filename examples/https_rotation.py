@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import shutil
 import signal
 import ssl
 import sys
@@ -100,6 +101,16 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("stepwasm_host.http").setLevel(logging.WARNING)  # per request
 
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="https-rotation-"))
+    try:
+        return _serve(args, workdir)
+    except KeyboardInterrupt:  # Ctrl-C before the server runs
+        return 130
+    finally:
+        if args.workdir is None:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _serve(args: argparse.Namespace, workdir: Path) -> int:
     workdir.mkdir(parents=True, exist_ok=True)
     password = args.password_file.read_bytes().rstrip(b"\r\n")
     stop = threading.Event()

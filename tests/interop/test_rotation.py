@@ -588,3 +588,36 @@ def _mutual_serials(server: ssl.SSLContext, peer: ssl.SSLContext) -> tuple[str, 
     thread.join(10)
     listener.close()
     return server_serial, got["client"]
+
+
+def test_the_https_example_removes_its_temporary_directory(ca, tmp_path):
+    """Without --workdir the example keeps its key in a temporary directory,
+    removed however it ends: here a bootstrap refused for its fingerprint."""
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    env = dict(os.environ, TMPDIR=str(temp))
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO / "host"), env.get("PYTHONPATH", "")])
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "examples" / "https_rotation.py"),
+            "--ca-url",
+            ca.ca_url,
+            "--fingerprint",
+            "ab" * 32,
+            "--provisioner",
+            ca.pki.provisioner_name,
+            "--password-file",
+            str(ca.pki.provisioner_password_file),
+            "--port",
+            str(_free_port()),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 1
+    assert proc.stderr.startswith("https_rotation: the CA has no root with fingerprint")
+    assert list(temp.iterdir()) == []
