@@ -1,8 +1,10 @@
 """The `stepwasm` command: the component's `wasi:cli/run` with our two ports.
 
-The arguments are passed through unchanged (`stepwasm ca bootstrap --ca-url ...`);
-the exit code is 0 when the command succeeds and 1 when it fails. The host
-itself only answers `--version` and reports a missing component or a trap.
+The arguments are passed through unchanged (`stepwasm ca bootstrap --ca-url ...`),
+except that a missing provisioner password is asked for on the terminal
+(`prompt.py`). The exit code is 0 when the command succeeds and 1 when it
+fails. The host itself only answers `--version` and reports a missing
+component or a trap.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import wasmtime
 from . import __version__, daemon
 from .errors import ComponentError, ComponentTrap
 from .http import Http
+from .prompt import PromptedStorage, ask_password
 from .runtime import Ports, Runtime, default_component_path, wasmtime_version
 from .storage import Storage
 
@@ -42,8 +45,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return web_main(args[1:])
 
     try:
-        runtime = Runtime()
+        args, password = ask_password(args)
         storage = Storage()
+        if password is not None:
+            storage = PromptedStorage(storage, password)
+        runtime = Runtime()
         session = runtime.session(
             Ports(storage, Http()),
             argv=["stepwasm", *args],

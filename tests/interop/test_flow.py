@@ -7,12 +7,17 @@ each result checked with `cryptography`, `pyjwt` and `openssl`.
 from __future__ import annotations
 
 import json
+import os
+import pty
+import select
+import time
 
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
+from ..conftest import _command
 from .mainjob import (
     bootstrap,
     copy_password,
@@ -175,3 +180,62 @@ def test_revoke_by_serial_with_the_provisioner(stepwasm, ca):
         password,
     )
     assert "400" in again.error_line
+
+
+def _on_a_terminal(stepwasm, args: list[str], answer: bytes) -> tuple[int, bytes]:
+    """Run `stepwasm ARGS` on a pseudo-terminal, answer its prompt; return
+    the exit code and everything the terminal showed."""
+    env = dict(
+        os.environ,
+        STEPPATH=str(stepwasm.steppath),
+        STEPWASM_COMPONENT=str(stepwasm.component),
+    )
+    pid, master = pty.fork()
+    if pid == 0:  # the child, on the terminal
+        try:
+            os.chdir(stepwasm.cwd)
+            os.execvpe(_command()[0], _command() + args, env)
+        finally:
+            os._exit(127)
+    shown = b""
+    deadline = time.monotonic() + 120
+    answered = False
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([master], [], [], 1)
+            if not ready:
+                continue
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:  # the child closed the terminal
+                break
+            if not chunk:
+                break
+            shown += chunk
+            if not answered and b"password" in shown:
+                os.write(master, answer + b"\n")
+                answered = True
+        _, status = os.waitpid(pid, 0)
+    finally:
+        os.close(master)
+    return os.waitstatus_to_exitcode(status), shown
+
+
+def test_the_provisioner_password_is_asked_for_on_a_terminal(stepwasm, ca):
+    bootstrap(stepwasm, ca)
+    password = ca.pki.provisioner_password_file.read_bytes().strip()
+    args = ["ca", "certificate", "tty.internal", "tty.crt", "tty.key"]
+    code, shown = _on_a_terminal(
+        stepwasm, [*args, "--provisioner", ca.pki.provisioner_name], password
+    )
+    assert code == 0, shown
+    assert b"Please enter the password to decrypt the provisioner key:" in shown
+    assert password not in shown  # echo was off
+    assert sans(load_chain(stepwasm.cwd / "tty.crt")[0]) == ["tty.internal"]
+    assert sorted(p.name for p in stepwasm.cwd.iterdir()) == ["tty.crt", "tty.key"]
+
+    code, shown = _on_a_terminal(
+        stepwasm, ["ca", "token", "x.internal", "--provisioner", "Admin JWK"], b"nope"
+    )
+    assert code == 1
+    assert b"cannot decrypt the key of provisioner 'Admin JWK': wrong password" in shown
