@@ -17,7 +17,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import jwt
 import pytest
 
 from ..component.test_component import DEPENDENCIES, _core_modules
@@ -520,8 +519,10 @@ def test_wasmtime_http_says_it_cannot_verify_a_private_ca(http_cli, ca):
     assert result.code == 1
     assert _stderr_lines(result) == [
         NOTICE,
-        f"stepwasm: cannot reach {url}: the runtime's HTTP client could not "
-        f"verify the CA's certificate {PRIVATE_CA_HINT}",
+        (
+            f"stepwasm: cannot reach {url}: the runtime's HTTP client could not "
+            f"verify the CA's certificate {PRIVATE_CA_HINT}"
+        ),
     ]
     assert list(http_cli.steppath.rglob("*")) == []
 
@@ -539,9 +540,11 @@ def test_main_job_through_wasi_http_under_node(node_http_cli, ca):
     result = node_http_cli("certificate", "inspect", ca.ca_url)
     assert _stderr_lines(result) == [
         NOTICE,
-        f"stepwasm: {ca.ca_url}: the runtime's HTTP client (wasi:http) does not "
-        "show the server's certificates; this needs sockets "
-        "(wasmtime: -S inherit-network)",
+        (
+            f"stepwasm: {ca.ca_url}: the runtime's HTTP client (wasi:http) does "
+            "not show the server's certificates; this needs sockets "
+            "(wasmtime: -S inherit-network)"
+        ),
     ]
 
 
