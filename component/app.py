@@ -189,7 +189,7 @@ def _guarded(method):
             return method(self, *args)
         except Err:
             raise
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - every failure crosses as one error
             raise _api_error(exc) from None
 
     call.__name__ = method.__name__

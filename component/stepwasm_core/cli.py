@@ -549,9 +549,13 @@ def cmd_renew(ctx: Context, args) -> int:
         )
     if args.renew_period or args.exec_cmd or args.pid or args.signal:
         raise InputError("--renew-period, --exec, --pid and --signal need --daemon")
-    if args.out and args.out != args.crt_file and not args.force:
-        if _exists(ctx.storage, args.out):
-            raise InputError(f"{args.out} already exists; use --force to overwrite it")
+    if (
+        args.out
+        and args.out != args.crt_file
+        and not args.force
+        and _exists(ctx.storage, args.out)
+    ):
+        raise InputError(f"{args.out} already exists; use --force to overwrite it")
     expires_in, _ = plan.files.options.seconds()
     if expires_in is not None:
         leaf = _load_chain(ctx, args.crt_file)[0]

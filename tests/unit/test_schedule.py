@@ -251,8 +251,11 @@ def test_clock_skew_from_the_date_header(date, skew, warned):
     if warned:
         side = "ahead of" if skew > 0 else "behind"
         assert lines == [
-            f"warning: the CA's clock is {abs(skew):.0f} s {side} this machine's; "
-            "tokens allow one minute of skew: check the time sync on both"
+            (
+                f"warning: the CA's clock is {abs(skew):.0f} s {side} this "
+                "machine's; tokens allow one minute of skew: check the time "
+                "sync on both"
+            )
         ]
     else:
         assert lines == []
