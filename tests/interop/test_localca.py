@@ -302,3 +302,17 @@ def test_start_refuses_a_non_loopback_address(
     pki = create_pki(tmp_path, address="0.0.0.0:8443", db=False)
     with pytest.raises(ValueError, match="loopback"):
         start_ca(pki, step_ca_binary)
+
+
+def test_cli_cert_duration_sets_a_new_pki_lifetime(tmp_path: pathlib.Path) -> None:
+    from localca.__main__ import _prepare
+
+    pki = _prepare(tmp_path / "short", None, "2m")
+    claims = json.loads(pki.ca_json.read_text())["authority"]["claims"]
+    assert claims["defaultTLSCertDuration"] == "2m"
+    assert claims["minTLSCertDuration"] == "5s"
+    with pytest.raises(SystemExit, match="applies to a new PKI"):
+        _prepare(tmp_path / "short", None, "5m")
+    with pytest.raises(SystemExit, match="--cert-duration soon: "):
+        _prepare(tmp_path / "bad", None, "soon")
+    assert not (tmp_path / "bad").exists()  # nothing half-made
