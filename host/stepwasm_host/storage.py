@@ -17,6 +17,7 @@ import os
 import re
 import secrets
 import stat
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Literal, TypeVar
@@ -248,10 +249,13 @@ def _make_dirs(root: str, directory: str, mode: int) -> None:
 
 
 def atomic_write(target: str, data: bytes, mode: int) -> None:
-    """Write a temporary sibling, fsync it, rename it over `target`."""
-    # TODO: a process killed between the write and the rename leaves its
-    # `.NAME.<hex>.tmp` behind (hidden from list_files, never read); nothing
-    # removes such leftovers yet (tests/interop/test_rotation.py shows one).
+    """Write a temporary sibling, fsync it, rename it over `target`.
+
+    A process killed between the write and the rename leaves its temporary
+    file behind (hidden from list_files, never read); the next write of the
+    same target removes such leftovers once they are STALE_TEMP_SECONDS old,
+    long past any write still under way.
+    """
     try:
         # Never loosen an existing file: a key stays 0600 when rewritten.
         mode &= stat.S_IMODE(os.stat(target).st_mode) | 0o600
@@ -274,6 +278,31 @@ def atomic_write(target: str, data: bytes, mode: int) -> None:
             pass
         raise
     _fsync_dir(directory)
+    _remove_stale_temps(directory, name)
+
+
+#: How old a leftover temporary file must be before a write removes it.
+STALE_TEMP_SECONDS = 600
+_TEMP_NAME = re.compile(r"\.(?P<name>.+)\.[0-9a-f]{12}\.tmp")
+
+
+def _remove_stale_temps(directory: str, name: str) -> None:
+    cutoff = time.time() - STALE_TEMP_SECONDS
+    try:
+        entries = list(os.scandir(directory or "."))
+    except OSError:
+        return
+    for entry in entries:
+        match = _TEMP_NAME.fullmatch(entry.name)
+        if not match or match["name"] != name:
+            continue
+        try:
+            if entry.is_file(follow_symlinks=False) and (
+                entry.stat(follow_symlinks=False).st_mtime < cutoff
+            ):
+                os.unlink(entry.path)
+        except OSError:
+            pass  # gone already, or not ours to remove
 
 
 def _fsync_dir(directory: str) -> None:

@@ -167,6 +167,22 @@ def test_write_replaces_atomically_and_leaves_no_temp_file(store, dirs):
     assert os.listdir(work) == ["a.crt"]
 
 
+def test_a_write_removes_stale_leftovers_of_killed_writes_only(store, dirs):
+    _, work, _ = dirs
+    old = storage_module.STALE_TEMP_SECONDS + 60
+    stale = work / ".a.crt.0123456789ab.tmp"  # a writer killed long ago
+    fresh = work / ".a.crt.ba9876543210.tmp"  # a writer still at work
+    other = work / ".b.crt.0123456789ab.tmp"  # another file's leftover
+    for path in (stale, fresh, other):
+        path.write_bytes(b"partial")
+    for path in (stale, other):
+        os.utime(path, (os.path.getmtime(path) - old,) * 2)
+
+    store.write("files", "a.crt", b"whole")
+
+    assert sorted(os.listdir(work)) == sorted([other.name, fresh.name, "a.crt"])
+
+
 def test_failed_write_keeps_the_old_content_and_no_temp_file(store, dirs, monkeypatch):
     _, work, _ = dirs
     store.write("files", "a.crt", b"old")
