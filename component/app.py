@@ -142,7 +142,7 @@ def _context(stdout, stderr) -> cli.Context:
         stdout=stdout,
         stderr=stderr,
         steppath=os.environ.get("STEPPATH", "$STEPPATH"),
-        read_stdin=lambda: sys.stdin.buffer.read(),
+        read_stdin=lambda limit: sys.stdin.buffer.read(limit),
         debug=bool(os.environ.get("STEPWASM_DEBUG")),
     )
 

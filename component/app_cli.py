@@ -52,7 +52,7 @@ def _context() -> cli.Context:
         stdout=sys.stdout,
         stderr=sys.stderr,
         steppath=steppath,
-        read_stdin=lambda: sys.stdin.buffer.read(),
+        read_stdin=lambda limit: sys.stdin.buffer.read(limit),
         debug=bool(os.environ.get("STEPWASM_DEBUG")),
     )
 

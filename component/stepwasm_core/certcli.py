@@ -17,9 +17,9 @@ from .crypto import keys
 from .csr import build_csr
 from .errors import InputError, StorageError, TransportError, VerificationError
 from .keyspec import new_key
-from .pem import load_certificates, to_pem
+from .pem import MAX_INPUT_BYTES, load_certificates, to_pem
 from .ports import FILES, PROFILE, Request, TlsConfig
-from .profile import ROOT_PATH, read_user_file
+from .profile import ROOT_PATH, check_outputs, read_user_file
 from .verify import verify_chain
 
 __all__ = [
@@ -129,7 +129,15 @@ def read_input(ctx, path: str) -> bytes:
     if path == "-":
         if ctx.read_stdin is None:
             raise InputError("reading from standard input is not supported here")
-        return ctx.read_stdin()
+        # One byte past the limit tells too large from just large enough,
+        # without reading an endless stream.
+        data = ctx.read_stdin(MAX_INPUT_BYTES + 1)
+        if len(data) > MAX_INPUT_BYTES:
+            raise InputError(
+                "-: standard input is too large to be a certificate "
+                f"(more than {MAX_INPUT_BYTES // (1024 * 1024)} MiB)"
+            )
+        return data
     return read_user_file(ctx.storage, path, "file")
 
 
@@ -144,24 +152,11 @@ def _require_unencrypted(args, what: str) -> None:
         raise InputError(_NO_PASSWORD_HELP.format(what=what))
 
 
-def _exists(ctx, path: str) -> bool:
-    try:
-        ctx.storage.read(FILES, path)
-    except StorageError as exc:
-        if exc.missing:
-            return False
-        raise InputError(f"{path}: {exc}") from None
-    return True
-
-
 def _write_new(ctx, args, files: list[tuple[str, bytes, bool]]) -> None:
     paths = [path for path, _, _ in files]
     if len(set(paths)) != len(paths):
         raise InputError("the output files must be different files")
-    if not args.force:
-        for path in paths:
-            if _exists(ctx, path):
-                raise InputError(f"{path} already exists; use --force to overwrite it")
+    check_outputs(ctx.storage, paths, force=args.force)
     for path, data, secret in files:
         try:
             ctx.storage.write(FILES, path, data, secret=secret)

@@ -36,7 +36,7 @@ from .issue import (
 from .keyspec import key_spec
 from .pem import load_certificates, to_pem
 from .ports import FILES, Storage, Transport
-from .profile import Profile, read_user_file, resolve_profile
+from .profile import Profile, check_outputs, read_user_file, resolve_profile
 from .provisioner import list_provisioners
 from .schedule import certificate_times
 from .validity import parse_time_or_duration
@@ -59,8 +59,9 @@ class Context:
     #: How to name $STEPPATH in messages (the host knows the real path).
     steppath: str = "$STEPPATH"
     clock: Callable[[], float] = field(default=time.time)
-    #: Reads all of standard input, where the host lends one.
-    read_stdin: Callable[[], bytes] | None = None
+    #: Reads standard input, at most the given number of bytes, where the
+    #: host lends one.
+    read_stdin: Callable[[int], bytes] | None = None
     debug: bool = False
 
     def say(self, line: str) -> None:
@@ -363,16 +364,6 @@ def _read_password(ctx: Context, path: str) -> bytes:
     return password
 
 
-def _exists(storage: Storage, path: str) -> bool:
-    try:
-        storage.read(FILES, path)
-    except StorageError as exc:
-        if exc.missing:
-            return False
-        raise InputError(f"{path}: {exc}") from None
-    return True
-
-
 def write_files(storage: Storage, files: list[tuple[str, bytes, bool]]) -> None:
     """Write several files; if one fails, put back what the others held."""
     before: list[tuple[str, bytes | None]] = []
@@ -489,10 +480,7 @@ def cmd_certificate(ctx: Context, args) -> int:
     now = ctx.clock()
     _check_validity_flags(args, now)
     kty, curve, size = _key_spec(args)
-    if not args.force:
-        for path in (args.crt_file, args.key_file):
-            if _exists(ctx.storage, path):
-                raise InputError(f"{path} already exists; use --force to overwrite it")
+    check_outputs(ctx.storage, [args.crt_file, args.key_file], force=args.force)
     if args.crt_file == args.key_file:
         raise InputError("CRT_FILE and KEY_FILE must be different files")
     profile = _profile(ctx, args)
@@ -549,13 +537,8 @@ def cmd_renew(ctx: Context, args) -> int:
         )
     if args.renew_period or args.exec_cmd or args.pid or args.signal:
         raise InputError("--renew-period, --exec, --pid and --signal need --daemon")
-    if (
-        args.out
-        and args.out != args.crt_file
-        and not args.force
-        and _exists(ctx.storage, args.out)
-    ):
-        raise InputError(f"{args.out} already exists; use --force to overwrite it")
+    if args.out and args.out != args.crt_file:
+        check_outputs(ctx.storage, [args.out], force=args.force)
     expires_in, _ = plan.files.options.seconds()
     if expires_in is not None:
         leaf = _load_chain(ctx, args.crt_file)[0]
@@ -653,8 +636,7 @@ def cmd_root(ctx: Context, args) -> int:
         raise InputError("the CA's root does not have the expected fingerprint")
     data = to_pem("CERTIFICATE", der)
     if args.root_file:
-        if not args.force and _exists(ctx.storage, args.root_file):
-            raise InputError(f"{args.root_file} already exists; use --force")
+        check_outputs(ctx.storage, [args.root_file], force=args.force)
         write_files(ctx.storage, [(args.root_file, data, False)])
         ctx.say(f"The root certificate has been saved in {args.root_file}.")
     else:
@@ -675,28 +657,20 @@ def cmd_provisioner_list(ctx: Context, args) -> int:
     return 0
 
 
-def _read_input(ctx: Context, path: str) -> bytes:
-    if path == "-":
-        if ctx.read_stdin is None:
-            raise InputError("reading from standard input is not supported here")
-        return ctx.read_stdin()
-    return read_user_file(ctx.storage, path, "file")
-
-
 def cmd_inspect(ctx: Context, args) -> int:
     if args.file.lower().startswith(("https://", "http://")):
         ctx.out(certcli.inspect_url(ctx, args))
         return 0
     if args.roots or args.insecure:
         raise InputError("--roots and --insecure are for https:// addresses only")
-    data = _read_input(ctx, args.file)
+    data = certcli.read_input(ctx, args.file)
     fmt = "short" if args.short and args.format == "text" else args.format
     ctx.out(certinfo.inspect(data, source=args.file, format=fmt, bundle=args.bundle))
     return 0
 
 
 def cmd_fingerprint(ctx: Context, args) -> int:
-    data = _read_input(ctx, args.file)
+    data = certcli.read_input(ctx, args.file)
     certs = load_certificates(data, source=args.file)
     algorithm = "sha1" if args.sha1 else "sha256"
     for cert in certs if args.bundle else certs[:1]:
