@@ -14,6 +14,7 @@ __all__ = [
     "DEFAULTS_PATH",
     "ROOT_PATH",
     "Profile",
+    "check_outputs",
     "load_profile",
     "read_user_file",
     "resolve_profile",
@@ -42,10 +43,27 @@ def read_user_file(storage: Storage, path: str, what: str) -> bytes:
     except StorageError as exc:
         if exc.missing:
             raise InputError(f"{what} {path}: no such file") from None
-        detail = str(exc)
-        if not detail.startswith(path):
-            detail = f"{path}: {detail}"
-        raise InputError(f"{what} {detail}") from None
+        raise InputError(f"{what} {_naming(path, exc)}") from None
+
+
+def check_outputs(storage: Storage, paths: list[str], *, force: bool) -> None:
+    """Refuse, before any request is made, output files that cannot be
+    written: one that exists (unless `force`) or cannot be read as a file."""
+    for path in paths:
+        try:
+            storage.read(FILES, path)
+        except StorageError as exc:
+            if exc.missing:
+                continue
+            raise InputError(_naming(path, exc)) from None
+        if not force:
+            raise InputError(f"{path} already exists; use --force to overwrite it")
+
+
+def _naming(path: str, exc: StorageError) -> str:
+    """The storage error, with the path in front unless it is there already."""
+    detail = str(exc)
+    return detail if detail.startswith(path) else f"{path}: {detail}"
 
 
 def _read_defaults(storage: Storage) -> dict | None:

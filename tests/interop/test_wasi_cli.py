@@ -386,6 +386,46 @@ def test_bootstrap_refuses_a_server_that_does_not_hold_the_root(wasi_cli, ca, im
     assert not (wasi_cli.steppath / "certs" / "root_ca.crt").exists()
 
 
+def test_an_endless_standard_input_is_refused_after_the_limit(wasi_cli):
+    wasi_cli.steppath.mkdir()
+    with open("/dev/zero", "rb") as zeros:
+        proc = subprocess.run(
+            wasi_cli.command("certificate", "inspect", "-"),
+            cwd=wasi_cli.cwd,
+            stdin=zeros,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    assert (proc.returncode, proc.stderr) == (
+        1,
+        "stepwasm: -: standard input is too large to be a certificate "
+        "(more than 2 MiB)\n",
+    )
+
+
+def test_an_unwritable_target_is_refused_before_the_ca_issues(wasi_cli, ca):
+    bootstrap(wasi_cli, ca)
+    password = copy_password(wasi_cli, ca)
+    (wasi_cli.cwd / "adir").mkdir()
+    result = wasi_cli(
+        "ca",
+        "certificate",
+        "d.internal",
+        "adir",
+        "d.key",
+        "--provisioner",
+        "Admin JWK",
+        "--password-file",
+        password,
+        "--force",
+    )
+    # Said before any request: not "cannot write adir" after an issuance.
+    assert result.error_line == "stepwasm: adir: is a directory"
+    assert sorted(p.name for p in wasi_cli.cwd.iterdir()) == ["adir", "pass.txt"]
+
+
 def test_no_network_is_one_clear_line(wasi_cli, ca):
     shutil.copy(ca.pki.root_cert, wasi_cli.cwd / "root.crt")
     wasi_cli.network = False
