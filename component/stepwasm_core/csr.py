@@ -16,6 +16,7 @@ from asn1crypto import csr, keys, x509
 
 from .crypto.keys import verify_signature
 from .errors import InputError
+from .names import valid_dns_name
 from .pem import ASN1_ERRORS, asn1_cause, check_input_size, parse_pem_blocks
 
 if TYPE_CHECKING:
@@ -45,6 +46,11 @@ def split_sans(sans: list[str]) -> dict[str, list]:
         kind, value = _classify(san)
         if kind != "ip":
             _require_ascii(san)
+        if kind == "dns" and not valid_dns_name(san, wildcard=True, underscore=True):
+            raise InputError(
+                f"SAN {san!r} is not a valid DNS name (dot-separated labels of "
+                "letters, digits, '-' and '_')"
+            )
         if value not in split[kind]:
             split[kind].append(value)
     return split

@@ -100,7 +100,7 @@ def _checked(response: SignResponse, key: keys.PrivateKey, profile: Profile) -> 
     # Drop the root if the CA sent it along: the file holds leaf + intermediates.
     chain = [c for c in chain if c.dump() != profile.root_der]
     try:
-        verify_chain(chain[0], chain[1:], [root], usage=None)
+        verify_chain(chain[0], chain[1:], [root], usage=None, leaf_underscores=True)
     except CertificateError as exc:
         raise CertificateError(
             f"the CA returned a certificate that does not verify: {exc}"

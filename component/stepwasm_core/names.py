@@ -27,6 +27,7 @@ __all__ = [
     "general_name_text",
     "ia5_text",
     "printable",
+    "valid_dns_name",
 ]
 
 # RFC 5280 section 4.1.2.4 and RFC 4519: the labels Go's certinfo prints.
@@ -183,3 +184,24 @@ def general_name_text(general_name: x509.GeneralName) -> tuple[str, str]:
         inner = parser.parse(value["value"].dump())[4]
         return "OtherName", f"Type: {value['type_id'].dotted}, Value: 0x{inner.hex()}"
     return kind, "0x" + value.dump().hex()
+
+
+def valid_dns_name(text: str, *, wildcard: bool, underscore: bool = False) -> bool:
+    """RFC 1034 section 3.5 preferred syntax, with digits leading (RFC 1123);
+    a SAN may start with one "*." label (RFC 6125 section 6.4.3). '_' only
+    with `underscore` (as Go allows; x509-limbo's rfc5280::san::underscore-dns
+    wants it refused)."""
+    allowed = "-_" if underscore else "-"
+    name = text[2:] if wildcard and text.startswith("*.") else text
+    labels = name.removesuffix(".").split(".")
+    return (
+        bool(name)
+        and len(name) <= 253
+        and all(
+            0 < len(label) <= 63
+            and label[0] != "-"
+            and label[-1] != "-"
+            and all(c.isascii() and (c.isalnum() or c in allowed) for c in label)
+            for label in labels
+        )
+    )

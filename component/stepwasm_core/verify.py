@@ -34,6 +34,7 @@ from .names import (
     format_name,
     general_name_text,
     ia5_text,
+    valid_dns_name,
 )
 from .pem import ASN1_ERRORS, asn1_cause
 
@@ -206,7 +207,9 @@ def _validity_problem(node: _Node, at: datetime.datetime) -> str | None:
     return None
 
 
-def _profile_problem(node: _Node, *, leaf: bool) -> str | None:
+def _profile_problem(
+    node: _Node, *, leaf: bool, underscore: bool = False
+) -> str | None:
     """RFC 5280 rules on one certificate that Go leaves out but limbo checks."""
     for oid, name in (("2.5.29.35", "authority"), ("2.5.29.14", "subject")):
         extension = node.extensions.get(oid)
@@ -261,27 +264,9 @@ def _profile_problem(node: _Node, *, leaf: bool) -> str | None:
     for general_name in _san_names(node):
         if general_name.name == "dns_name":
             text = ia5_text(general_name.chosen)
-            if not _valid_dns_name(text, wildcard=True):
+            if not valid_dns_name(text, wildcard=True, underscore=underscore):
                 return f"certificate {node.label} has a malformed DNS name {text!r}"
     return None
-
-
-def _valid_dns_name(text: str, *, wildcard: bool) -> bool:
-    # RFC 1034 section 3.5 preferred syntax (digits may lead, RFC 1123); a
-    # SAN may start with one "*." label (RFC 6125 section 6.4.3).
-    name = text[2:] if wildcard and text.startswith("*.") else text
-    labels = name.removesuffix(".").split(".")
-    return (
-        bool(name)
-        and len(name) <= 253
-        and all(
-            0 < len(label) <= 63
-            and label[0] != "-"
-            and label[-1] != "-"
-            and all(c.isascii() and (c.isalnum() or c == "-") for c in label)
-            for label in labels
-        )
-    )
 
 
 def _critical_problem(node: _Node) -> str | None:
@@ -473,7 +458,7 @@ def _name_constraints_problem(
                 continue
             if (
                 base.name == "dns_name"
-                and not _valid_dns_name(ia5_text(base.chosen).lower(), wildcard=False)
+                and not valid_dns_name(ia5_text(base.chosen).lower(), wildcard=False)
                 and ia5_text(base.chosen) != ""
             ):
                 return (
@@ -729,6 +714,7 @@ def verify_chain(
     host: str | None = None,
     usage: str | None = "server",
     max_length: int = MAX_CHAIN_LENGTH,
+    leaf_underscores: bool = False,
 ) -> list[x509.Certificate]:
     """Return a validated path [leaf, intermediates..., root] or raise.
 
@@ -736,7 +722,8 @@ def verify_chain(
     name or an IP address to find among the leaf's SANs; `usage` is "server",
     "client", a dotted extended key usage OID, or None for no extended key
     usage check. The usage is asked of every certificate on the path that has
-    an extended key usage extension, as Go does.
+    an extended key usage extension, as Go does. `leaf_underscores` lets the
+    leaf's DNS names hold '_', as step-ca issues them.
     """
     usage_oid = None if usage is None else _usage_oid(usage)
     if host is not None and not host.strip():
@@ -757,7 +744,7 @@ def verify_chain(
 
     problem = _validity_problem(leaf_node, moment) or _critical_problem(leaf_node)
     if not problem and leaf_node.identity not in anchor_identities:
-        problem = _profile_problem(leaf_node, leaf=True)
+        problem = _profile_problem(leaf_node, leaf=True, underscore=leaf_underscores)
     if not problem and host is not None:
         problem = _host_problem(leaf_node, host)
     if not problem and usage_oid is not None:

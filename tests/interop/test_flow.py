@@ -239,3 +239,46 @@ def test_the_provisioner_password_is_asked_for_on_a_terminal(stepwasm, ca):
     )
     assert code == 1
     assert b"cannot decrypt the key of provisioner 'Admin JWK': wrong password" in shown
+
+
+def test_an_underscore_name_as_step_ca_issues_it(stepwasm, ca):
+    """step-ca issues for `my_service` names (Go allows '_'), so the client
+    takes them, though its TLS verification stays strict (x509-limbo)."""
+    bootstrap(stepwasm, ca)
+    password = copy_password(stepwasm, ca)
+    result = stepwasm(
+        "ca",
+        "certificate",
+        "my_service.internal",
+        "s.crt",
+        "s.key",
+        "--provisioner",
+        ca.pki.provisioner_name,
+        "--password-file",
+        password,
+    )
+    assert result.code == 0, result.stderr
+    assert sans(load_chain(stepwasm.cwd / "s.crt")[0]) == ["my_service.internal"]
+
+
+def test_a_malformed_san_is_refused_before_the_ca_issues(stepwasm, ca):
+    bootstrap(stepwasm, ca)
+    password = copy_password(stepwasm, ca)
+    result = stepwasm(
+        "ca",
+        "certificate",
+        "ok.internal",
+        "b.crt",
+        "b.key",
+        "--san",
+        "bad name!!",
+        "--provisioner",
+        ca.pki.provisioner_name,
+        "--password-file",
+        password,
+    )
+    assert result.error_line == (
+        "stepwasm: SAN 'bad name!!' is not a valid DNS name (dot-separated labels "
+        "of letters, digits, '-' and '_')"
+    )
+    assert sorted(p.name for p in stepwasm.cwd.iterdir()) == ["pass.txt"]

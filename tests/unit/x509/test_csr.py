@@ -9,7 +9,13 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import ExtensionOID, NameOID
 from stepwasm_core.crypto import keys
-from stepwasm_core.csr import build_csr, check_csr_signature, parse_csr, split_sans
+from stepwasm_core.csr import (
+    _classify,
+    build_csr,
+    check_csr_signature,
+    parse_csr,
+    split_sans,
+)
 from stepwasm_core.errors import InputError, InvalidSignature
 from stepwasm_core.pem import to_pem
 
@@ -109,9 +115,35 @@ def test_san_order_is_go_order() -> None:
         pytest.param("host.example", "dns", id="dns"),
     ],
 )
-def test_split_sans(san: str, kind: str) -> None:
-    split = split_sans([san])
-    assert [k for k, values in split.items() if values] == [kind]
+def test_sans_are_typed_as_step_types_them(san: str, kind: str) -> None:
+    assert _classify(san)[0] == kind
+
+
+@pytest.mark.parametrize(
+    "san",
+    [
+        "fe80::1%eth0",
+        "[::1]",
+        "http://x/%zz",
+        ":foo",
+        "bad name!!",
+        "-a.example",
+    ],
+)
+def test_a_san_typed_dns_must_be_a_dns_name(san: str) -> None:
+    with pytest.raises(InputError) as caught:
+        split_sans([san])
+    assert str(caught.value) == (
+        f"SAN {san!r} is not a valid DNS name (dot-separated labels of letters, "
+        "digits, '-' and '_')"
+    )
+
+
+@pytest.mark.parametrize(
+    "san", ["01.2.3.4", "web-1.internal", "*.a.example", "my_service.internal"]
+)
+def test_dns_names_as_step_ca_issues_them(san: str) -> None:
+    assert split_sans([san])["dns"] == [san]
 
 
 def test_duplicates_dropped_order_kept() -> None:
