@@ -48,13 +48,34 @@ def _context() -> cli.Context:
         steppath = f"{home}/.step" if home else "/step"
     return cli.Context(
         transport=_transport(),
-        storage=FsStorage(steppath, "."),
+        storage=FsStorage(steppath, ".", on_secret=_secret_mode_warning()),
         stdout=sys.stdout,
         stderr=sys.stderr,
         steppath=steppath,
         read_stdin=lambda limit: sys.stdin.buffer.read(limit),
         debug=bool(os.environ.get("STEPWASM_DEBUG")),
     )
+
+
+def _secret_mode_warning():
+    """Warn for each key written, unless STEPWASM_UMASK says the runtime runs
+    under a umask that keeps group and others out (e.g. 077)."""
+    try:
+        umask = int(os.environ.get("STEPWASM_UMASK", ""), 8)
+    except ValueError:
+        umask = 0
+    if umask & 0o077 == 0o077:
+        return None
+
+    def warn(path: str) -> None:
+        print(
+            f"warning: {path}: WASI sets no file modes, so it has the runtime's "
+            "default; for an owner-only key run the runtime under umask 077 "
+            "(and --env STEPWASM_UMASK=077 to say so)",
+            file=sys.stderr,
+        )
+
+    return warn
 
 
 def _timeout() -> float | None:

@@ -9,8 +9,9 @@ a temporary sibling that is renamed over the target.
 
 WASI 0.2's filesystem has no permission bits: a file the component creates
 gets the runtime's default mode (wasmtime: 0666 less the umask of the process
-that runs it). Secret files are therefore written like the others; run the
-runtime under `umask 077` to make them owner-only.
+that runs it). Secret files are therefore written like the others, and each
+is reported to `on_secret` (the glue warns unless told the runtime runs under
+`umask 077`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import errno
 import os
 import secrets
 import stat
+from collections.abc import Callable
 
 from .errors import StorageError
 from .ports import FILES, PROFILE
@@ -36,8 +38,15 @@ _ENOTCAPABLE = getattr(errno, "ENOTCAPABLE", 76)
 class FsStorage:
     """Files below two directories: the profile and the working directory."""
 
-    def __init__(self, profile_root: str, files_root: str = ".") -> None:
+    def __init__(
+        self,
+        profile_root: str,
+        files_root: str = ".",
+        *,
+        on_secret: Callable[[str], None] | None = None,
+    ) -> None:
         self.roots = {PROFILE: profile_root.rstrip("/") or "/", FILES: files_root}
+        self.on_secret = on_secret
 
     def read(self, scope: str, path: str) -> bytes:
         full = self._path(scope, path)
@@ -79,6 +88,8 @@ class FsStorage:
                 raise
         except OSError as exc:
             raise self._error(scope, path, exc) from None
+        if secret and self.on_secret is not None:
+            self.on_secret(self._shown(scope, path))
 
     def list_files(self, scope: str, prefix: str = "") -> list[str]:
         prefix = prefix.rstrip("/")

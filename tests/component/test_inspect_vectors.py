@@ -115,8 +115,7 @@ def test_big_noise_on_stdin_is_refused_quickly(stepwasm) -> None:
     result = stepwasm("certificate", "inspect", "-", stdin="x" * (10 * 1024 * 1024))
     assert result.code == 1
     assert result.error_line == (
-        "stepwasm: -: standard input is too large to be a certificate "
-        "(more than 2 MiB)"
+        "stepwasm: -: standard input is too large to be a certificate (more than 2 MiB)"
     )
 
 

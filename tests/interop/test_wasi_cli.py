@@ -60,6 +60,8 @@ class WasmtimeCli:
     #: Lend sockets (`-S inherit-network`).
     network: bool = True
     env: dict[str, str] = field(default_factory=dict)
+    #: The umask the runtime runs under; 077 is also said to the component.
+    umask: int = 0o077
 
     def command(self, *args: str) -> list[str]:
         return [
@@ -68,6 +70,7 @@ class WasmtimeCli:
             "-C",
             "cache=y",
             *(["-S", "inherit-network"] if self.network else []),
+            *(["--env", "STEPWASM_UMASK=077"] if self.umask == 0o077 else []),
             *self.flags,
             "--env",
             "STEPPATH=/step",
@@ -91,7 +94,7 @@ class WasmtimeCli:
             stdin=subprocess.DEVNULL,
             env={**os.environ, **self.env},
             # WASI has no file modes: the runtime's umask makes keys 0600.
-            preexec_fn=lambda: os.umask(0o077),
+            preexec_fn=lambda: os.umask(self.umask),
         )
         return Result(proc.returncode, proc.stdout, proc.stderr)
 
@@ -185,6 +188,16 @@ def test_main_job_under_wasmtime(wasi_cli, ca):
 
 def test_main_job_under_node(node_cli, ca):
     run_main_job(node_cli, ca)
+
+
+def test_node_errors_are_plain_lines_when_not_on_a_terminal(node_cli):
+    """preview2-shim calls every stream a terminal; the runner asks for no
+    colours when stderr is not one, so argparse sends no escape codes."""
+    result = node_cli("ca", "certificate")
+    assert result.error_line == (
+        "stepwasm: ca certificate: the following arguments are required: "
+        "subject, crt_file, key_file"
+    )
 
 
 def test_node_writes_are_atomic_and_leave_no_temporary_file(node_cli, ca):
@@ -403,6 +416,30 @@ def test_an_endless_standard_input_is_refused_after_the_limit(wasi_cli):
         "stepwasm: -: standard input is too large to be a certificate "
         "(more than 2 MiB)\n",
     )
+
+
+def test_a_key_written_under_a_loose_umask_is_warned_about(wasi_cli, ca):
+    bootstrap(wasi_cli, ca)
+    password = copy_password(wasi_cli, ca)
+    wasi_cli.umask = 0o022
+    result = wasi_cli(
+        "ca",
+        "certificate",
+        "w.internal",
+        "w.crt",
+        "w.key",
+        "--provisioner",
+        "Admin JWK",
+        "--password-file",
+        password,
+    )
+    assert result.code == 0, result.stderr
+    assert (
+        "warning: w.key: WASI sets no file modes, so it has the runtime's default; "
+        "for an owner-only key run the runtime under umask 077 "
+        "(and --env STEPWASM_UMASK=077 to say so)"
+    ) in result.stderr.splitlines()
+    assert (wasi_cli.cwd / "w.key").stat().st_mode & 0o777 == 0o644
 
 
 def test_an_unwritable_target_is_refused_before_the_ca_issues(wasi_cli, ca):

@@ -32,9 +32,22 @@ if (process.env.STEPWASM_NO_SOCKETS) {
 process.umask(0o077);
 
 const [transpiled, steppath, ...args] = argv.slice(2);
+if (!transpiled || !steppath) {
+  console.error("usage: node run-cli.mjs TRANSPILED_JS STEPPATH_DIR ARGS...");
+  exit(2);
+}
 _setPreopens({ "/step": steppath, ".": cwd() });
-const debug = process.env.STEPWASM_DEBUG;
-_setEnv({ STEPPATH: "/step", ...(debug ? { STEPWASM_DEBUG: debug } : {}) });
+// The shim calls every stream a terminal: without one, ask for no colours.
+const env = { STEPPATH: "/step", STEPWASM_UMASK: "077" };
+if (!process.stderr.isTTY) {
+  env.NO_COLOR = "1";
+}
+for (const name of ["STEPWASM_DEBUG", "STEPWASM_TIMEOUT"]) {
+  if (process.env[name]) {
+    env[name] = process.env[name];
+  }
+}
+_setEnv(env);
 _setArgs(["stepwasm", ...args]);
 _setCwd("/");
 
