@@ -261,9 +261,13 @@ def fetch_peer_chain(ctx, url: str, *, roots_file: str = "", insecure: bool = Fa
     try:
         response = ctx.transport.send(request)
     except TransportError as exc:
-        raise TransportError(
-            str(exc), method="HEAD", url=url, cause=getattr(exc, "cause", "")
-        ) from None
+        message = str(exc)
+        if exc.cause == "no-roots":  # not the profile's: this is any server
+            message = (
+                f"{url}: no root to check the server against: this build has no "
+                "system trust store; pass --roots FILE, or --insecure"
+            )
+        raise TransportError(message, method="HEAD", url=url, cause=exc.cause) from None
     if response.runtime_tls:
         raise TransportError(
             f"{url}: the runtime's HTTP client (wasi:http) does not show the "

@@ -354,10 +354,19 @@ def _client(ctx: Context, profile: Profile) -> CAClient:
     )
 
 
+#: A password file is a line; anything far larger is the wrong file.
+_MAX_PASSWORD_FILE = 64 * 1024
+
+
 def _read_password(ctx: Context, path: str) -> bytes:
     if not path:
         raise InputError("--password-file is required to decrypt the provisioner key")
     data = read_user_file(ctx.storage, path, "--password-file")
+    if len(data) > _MAX_PASSWORD_FILE:
+        raise InputError(
+            f"--password-file {path}: too large to be a password file "
+            f"(over {_MAX_PASSWORD_FILE // 1024} KiB)"
+        )
     password = data.rstrip(b"\r\n")
     if not password:
         raise InputError(f"--password-file {path}: the file is empty")

@@ -178,7 +178,8 @@ class FsStorage:
             return StorageError(f"{shown}: no such file", missing=True)
         if isinstance(exc, PermissionError) or exc.errno in (errno.EACCES, errno.EPERM):
             return StorageError(
-                f"{shown}: permission denied (is its directory preopened with --dir?)"
+                f"{shown}: permission denied (outside what the runtime lends: a "
+                "directory not preopened, or a link leading out of one)"
             )
         if exc.errno is not None and exc.errno == _ENOTCAPABLE:
             return StorageError(

@@ -105,7 +105,8 @@ class TlsTransport:
                 "no-network": "the runtime lends no network "
                 "(wasmtime: add -S inherit-network)",
             }
-            cause = reasons.get(exc.kind) or f"{exc.kind}: {exc.detail}"
+            label = "tls" if exc.kind == "no-roots" else exc.kind
+            cause = reasons.get(exc.kind) or f"{label}: {exc.detail}"
             raise TransportError(
                 f"cannot reach {request.url}: {cause}",
                 method=request.method,
@@ -135,7 +136,7 @@ class TlsTransport:
         roots = tuple(tls.roots) if tls is not None else ()
         if verify and not roots:
             raise _Failure(
-                "tls",
+                "no-roots",
                 "no root to trust: this build has no system trust store, "
                 "run ca bootstrap or pass --root",
             )
@@ -227,7 +228,10 @@ def _lookup(host: str, port: int) -> list:
     try:
         return socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
-        raise _Failure("dns", f"{host}: {_os_reason(exc)}") from None
+        reason = _os_reason(exc)
+        if exc.errno == socket.EAI_FAIL:  # also what a refused lookup gives
+            reason += " (wasmtime looks names up only with -S allow-ip-name-lookup)"
+        raise _Failure("dns", f"{host}: {reason}") from None
     except OSError as exc:  # a runtime that lends no name lookup
         raise _Failure("dns", f"{host}: {_os_reason(exc)}") from None
 

@@ -220,15 +220,22 @@ def test_bootstrap_refuses_a_server_that_does_not_hold_the_root(stepwasm, ca, im
     assert not _files(stepwasm.steppath)
 
 
-@pytest.mark.parametrize("kind", ["missing", "directory", "empty"])
+@pytest.mark.parametrize("kind", ["missing", "directory", "empty", "huge"])
 def test_password_file_problems(booted, kind):
     if kind == "directory":
         (booted.cwd / "pw").mkdir()
     elif kind == "empty":
         (booted.cwd / "pw").write_text("")
+    elif kind == "huge":
+        (booted.cwd / "pw").write_bytes(b"p" * 3_000_000)
     before = _files(booted.cwd)
     result = _certificate(booted, "--provisioner", "Admin JWK", "--password-file", "pw")
     assert "--password-file pw" in result.error_line
+    if kind == "huge":
+        assert result.error_line == (
+            "stepwasm: --password-file pw: too large to be a password file "
+            "(over 64 KiB)"
+        )
     _assert_nothing_written(booted, before)
 
 

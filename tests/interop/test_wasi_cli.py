@@ -309,6 +309,9 @@ def test_host_name_by_dns_lookup(wasi_cli, ca):
     wasi_cli.flags = ["-S", "allow-ip-name-lookup=n"]
     result = wasi_cli("ca", "health")
     assert result.error_line.startswith(f"stepwasm: cannot reach {url}/health: dns: ")
+    assert result.error_line.endswith(
+        "(wasmtime looks names up only with -S allow-ip-name-lookup)"
+    )
 
 
 def test_a_silent_server_times_out(wasi_cli, tmp_path):
@@ -415,6 +418,26 @@ def test_an_endless_standard_input_is_refused_after_the_limit(wasi_cli):
     assert proc.stderr == (
         "stepwasm: -: standard input is too large to be a certificate "
         "(more than 2 MiB)\n"
+    )
+
+
+def test_a_link_out_of_the_preopens_is_refused(wasi_cli, tmp_path):
+    secret = tmp_path / "outside.crt"
+    secret.write_text("not for the component")
+    (wasi_cli.cwd / "out.crt").symlink_to(secret)
+    result = wasi_cli("certificate", "inspect", "out.crt")
+    assert result.error_line == (
+        "stepwasm: file out.crt: permission denied (outside what the runtime "
+        "lends: a directory not preopened, or a link leading out of one)"
+    )
+
+
+def test_inspecting_a_server_without_roots_names_the_flags(wasi_cli, ca):
+    bootstrap(wasi_cli, ca)
+    result = wasi_cli("certificate", "inspect", ca.ca_url)
+    assert result.error_line == (
+        f"stepwasm: {ca.ca_url}: no root to check the server against: this build "
+        "has no system trust store; pass --roots FILE, or --insecure"
     )
 
 
