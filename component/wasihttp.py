@@ -201,7 +201,7 @@ def _error(code) -> _Failure:
         detail = getattr(value, "alert_message", None) or ""
         return _Failure(
             "tls",
-            "the runtime's HTTP client could not verify the CA's certificate"
+            "the runtime's HTTP client could not verify the server's certificate"
             + (f" ({detail})" if detail else "")
             + _PRIVATE_CA_HINT,
         )

@@ -621,7 +621,7 @@ def test_wasmtime_http_says_it_cannot_verify_a_private_ca(http_cli, ca):
         NOTICE,
         (
             f"stepwasm: cannot reach {url}: the runtime's HTTP client could not "
-            f"verify the CA's certificate {PRIVATE_CA_HINT}"
+            f"verify the server's certificate {PRIVATE_CA_HINT}"
         ),
     ]
     assert list(http_cli.steppath.rglob("*")) == []
