@@ -18,8 +18,9 @@ from .csr import build_csr
 from .errors import InputError, StorageError, TransportError, VerificationError
 from .keyspec import new_key
 from .pem import MAX_INPUT_BYTES, load_certificates, to_pem
-from .ports import FILES, PROFILE, Request, TlsConfig
-from .profile import ROOT_PATH, check_outputs, read_user_file
+from .ports import PROFILE, Request, TlsConfig
+from .profile import ROOT_PATH
+from .userfiles import check_outputs, read_user_file, write_files
 from .verify import verify_chain
 
 __all__ = [
@@ -153,15 +154,8 @@ def _require_unencrypted(args, what: str) -> None:
 
 
 def _write_new(ctx, args, files: list[tuple[str, bytes, bool]]) -> None:
-    paths = [path for path, _, _ in files]
-    if len(set(paths)) != len(paths):
-        raise InputError("the output files must be different files")
-    check_outputs(ctx.storage, paths, force=args.force)
-    for path, data, secret in files:
-        try:
-            ctx.storage.write(FILES, path, data, secret=secret)
-        except StorageError as exc:
-            raise InputError(f"cannot write {path}: {exc}") from None
+    check_outputs(ctx.storage, [path for path, _, _ in files], force=args.force)
+    write_files(ctx.storage, files)
 
 
 def _load_roots(ctx, path: str) -> list:

@@ -22,7 +22,7 @@ from . import certcli, certinfo, renewal
 from .bootstrap import bootstrap
 from .caclient import CAClient
 from .crypto import keys
-from .errors import InputError, StepwasmError, StorageError
+from .errors import InputError, StepwasmError
 from .fingerprint import ENCODINGS, fingerprint, normalize_fingerprint
 from .issue import (
     check_token,
@@ -35,10 +35,11 @@ from .issue import (
 )
 from .keyspec import key_spec
 from .pem import load_certificates, to_pem
-from .ports import FILES, Storage, Transport
-from .profile import Profile, check_outputs, read_user_file, resolve_profile
+from .ports import Storage, Transport
+from .profile import Profile, resolve_profile
 from .provisioner import list_provisioners
 from .schedule import certificate_times
+from .userfiles import check_outputs, read_user_file, write_files
 from .validity import parse_time_or_duration
 
 __all__ = ["Context", "main"]
@@ -373,31 +374,6 @@ def _read_password(ctx: Context, path: str) -> bytes:
     return password
 
 
-def write_files(storage: Storage, files: list[tuple[str, bytes, bool]]) -> None:
-    """Write several files; if one fails, put back what the others held."""
-    before: list[tuple[str, bytes | None]] = []
-    try:
-        for path, data, secret in files:
-            try:
-                old = storage.read(FILES, path)
-            except StorageError:
-                old = None
-            before.append((path, old))
-            storage.write(FILES, path, data, secret=secret)
-    except StorageError as exc:
-        for path, old in reversed(before[:-1]):
-            try:
-                if old is None:
-                    storage.remove(FILES, path)
-                else:
-                    storage.write(FILES, path, old, secret=True)
-            except StorageError:
-                pass
-        path = before[-1][0]
-        detail = str(exc) if path in str(exc) else f"{path}: {exc}"
-        raise InputError(f"cannot write {detail}") from None
-
-
 def _load_chain(ctx: Context, path: str) -> list:
     data = read_user_file(ctx.storage, path, "certificate")
     return load_certificates(data, source=path)
@@ -489,9 +465,9 @@ def cmd_certificate(ctx: Context, args) -> int:
     now = ctx.clock()
     _check_validity_flags(args, now)
     kty, curve, size = _key_spec(args)
-    check_outputs(ctx.storage, [args.crt_file, args.key_file], force=args.force)
     if args.crt_file == args.key_file:
         raise InputError("CRT_FILE and KEY_FILE must be different files")
+    check_outputs(ctx.storage, [args.crt_file, args.key_file], force=args.force)
     profile = _profile(ctx, args)
     client = _client(ctx, profile)
     # The key first: a large RSA key takes long enough to age a fresh token.

@@ -5,18 +5,17 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from .errors import ConfigError, InputError, StorageError
+from .errors import ConfigError, StorageError
 from .fingerprint import fingerprint
 from .pem import load_certificates
-from .ports import FILES, PROFILE, Storage
+from .ports import PROFILE, Storage
+from .userfiles import read_user_file
 
 __all__ = [
     "DEFAULTS_PATH",
     "ROOT_PATH",
     "Profile",
-    "check_outputs",
     "load_profile",
-    "read_user_file",
     "resolve_profile",
 ]
 
@@ -32,38 +31,6 @@ class Profile:
     fingerprint: str
     root_pem: bytes
     root_der: bytes
-
-
-def read_user_file(storage: Storage, path: str, what: str) -> bytes:
-    """Read a file named on the command line, with an error naming it."""
-    if path in ("", "-"):
-        raise InputError(f"{what}: no file name given")
-    try:
-        return storage.read(FILES, path)
-    except StorageError as exc:
-        if exc.missing:
-            raise InputError(f"{what} {path}: no such file") from None
-        raise InputError(f"{what} {_naming(path, exc)}") from None
-
-
-def check_outputs(storage: Storage, paths: list[str], *, force: bool) -> None:
-    """Refuse, before any request is made, output files that cannot be
-    written: one that exists (unless `force`) or cannot be read as a file."""
-    for path in paths:
-        try:
-            storage.read(FILES, path)
-        except StorageError as exc:
-            if exc.missing:
-                continue
-            raise InputError(_naming(path, exc)) from None
-        if not force:
-            raise InputError(f"{path} already exists; use --force to overwrite it")
-
-
-def _naming(path: str, exc: StorageError) -> str:
-    """The storage error, with the path in front unless it is there already."""
-    detail = str(exc)
-    return detail if detail.startswith(path) else f"{path}: {detail}"
 
 
 def _read_defaults(storage: Storage) -> dict | None:

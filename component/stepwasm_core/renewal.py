@@ -19,8 +19,9 @@ from .errors import InputError, StorageError
 from .issue import Issued, common_name, key_matches, renew_certificate
 from .pem import load_certificates
 from .ports import FILES, Storage, Transport
-from .profile import read_user_file, resolve_profile
+from .profile import resolve_profile
 from .schedule import Schedule, certificate_times, next_renewal
+from .userfiles import read_user_file
 from .validity import parse_duration
 
 __all__ = [

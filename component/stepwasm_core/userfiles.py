@@ -1,0 +1,86 @@
+"""The files named on the command line (storage scope `files`): reading one
+with an error naming it, checking outputs before any request, and writing
+several together."""
+
+from __future__ import annotations
+
+from .errors import InputError, StorageError
+from .ports import FILES, Storage
+
+__all__ = ["check_outputs", "read_user_file", "write_files"]
+
+
+def read_user_file(storage: Storage, path: str, what: str) -> bytes:
+    """Read a file named on the command line, with an error naming it."""
+    if path in ("", "-"):
+        raise InputError(f"{what}: no file name given")
+    try:
+        return storage.read(FILES, path)
+    except StorageError as exc:
+        if exc.missing:
+            raise InputError(f"{what} {path}: no such file") from None
+        raise InputError(f"{what} {_naming(path, exc)}") from None
+
+
+def check_outputs(storage: Storage, paths: list[str], *, force: bool) -> None:
+    """Refuse, before any request is made, output files that cannot be
+    written: one that exists (unless `force`) or cannot be read as a file."""
+    if len(set(paths)) != len(paths):
+        raise InputError("the output files must be different files")
+    for path in paths:
+        try:
+            storage.read(FILES, path)
+        except StorageError as exc:
+            if exc.missing:
+                continue
+            raise InputError(_naming(path, exc)) from None
+        if not force:
+            raise InputError(f"{path} already exists; use --force to overwrite it")
+
+
+def write_files(storage: Storage, files: list[tuple[str, bytes, bool]]) -> None:
+    """Write several files, all or none.
+
+    Each is read back: two names for one file (a link, or an absolute and a
+    relative path) would otherwise leave the last one's content in both, such
+    as a key where the certificate should be. On any failure, what the files
+    held before is put back.
+    """
+    before: list[tuple[str, bytes | None]] = []
+    try:
+        for path, data, secret in files:
+            try:
+                old = storage.read(FILES, path)
+            except StorageError:
+                old = None
+            before.append((path, old))
+            storage.write(FILES, path, data, secret=secret)
+        for path, data, _ in files if len(files) > 1 else ():
+            if storage.read(FILES, path) != data:
+                names = " and ".join(p for p, _, _ in files)
+                raise InputError(f"{names} name one file: give different files")
+    except (StorageError, InputError) as exc:
+        _put_back(storage, before)
+        if isinstance(exc, InputError):
+            raise
+        path = before[-1][0]
+        raise InputError(f"cannot write {_naming(path, exc)}") from None
+
+
+def _put_back(storage: Storage, before: list[tuple[str, bytes | None]]) -> None:
+    # In reverse: where two names are one file, the first one's old content
+    # is the file's.
+    for path, old in reversed(before):
+        try:
+            if old is None:
+                storage.remove(FILES, path)
+            else:
+                storage.write(FILES, path, old, secret=True)
+        except StorageError:
+            pass
+
+
+def _naming(path: str, exc: StorageError) -> str:
+    """The storage error, with the path in front unless it is there already."""
+    detail = str(exc)
+    return detail if detail.startswith(path) else f"{path}: {detail}"
