@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import time
 from dataclasses import dataclass
 
@@ -99,8 +100,14 @@ def _checked(response: SignResponse, key: keys.PrivateKey, profile: Profile) -> 
     root = load_certificates(profile.root_der, source="the root")[0]
     # Drop the root if the CA sent it along: the file holds leaf + intermediates.
     chain = [c for c in chain if c.dump() != profile.root_der]
+    # A certificate asked to start later (--not-before) is checked as of its
+    # start: it is not valid yet, which is what was asked for.
+    not_before = chain[0]["tbs_certificate"]["validity"]["not_before"].native
+    at = max(datetime.datetime.now(datetime.UTC), not_before)
     try:
-        verify_chain(chain[0], chain[1:], [root], usage=None, leaf_underscores=True)
+        verify_chain(
+            chain[0], chain[1:], [root], at=at, usage=None, leaf_underscores=True
+        )
     except CertificateError as exc:
         raise CertificateError(
             f"the CA returned a certificate that does not verify: {exc}"

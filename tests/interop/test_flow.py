@@ -6,6 +6,7 @@ each result checked with `cryptography`, `pyjwt` and `openssl`.
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import pty
@@ -282,3 +283,32 @@ def test_a_malformed_san_is_refused_before_the_ca_issues(stepwasm, ca):
         "of letters, digits, '-' and '_')"
     )
     assert sorted(p.name for p in stepwasm.cwd.iterdir()) == ["pass.txt"]
+
+
+def test_a_certificate_that_starts_later(stepwasm, ca):
+    """--not-before in the future: the CA's answer is checked as of its start."""
+    bootstrap(stepwasm, ca)
+    password = copy_password(stepwasm, ca)
+    started = time.time()
+    result = stepwasm(
+        "ca",
+        "certificate",
+        "later.internal",
+        "l.crt",
+        "l.key",
+        "--provisioner",
+        ca.pki.provisioner_name,
+        "--password-file",
+        password,
+        "--not-before",
+        "1h",
+        "--not-after",
+        "2h",
+    )
+    assert result.code == 0, result.stderr
+    leaf = load_chain(stepwasm.cwd / "l.crt")[0]
+    assert abs(leaf.not_valid_before_utc.timestamp() - (started + 3600)) < 120
+    # A duration for --not-after counts from the start, as in step.
+    assert leaf.not_valid_after_utc - leaf.not_valid_before_utc == (
+        datetime.timedelta(hours=2)
+    )
