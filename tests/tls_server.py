@@ -194,6 +194,8 @@ class TlsServer:
                     self._send(200, b'{"status":"ok"}\n')
                 elif self.path == "/big":
                     self._send(200, body_big)
+                elif self.path.startswith("/deep/"):  # JSON nested 5000 deep
+                    self._send(200, b"[" * 5000 + b"]" * 5000)
                 elif self.path == "/client":
                     peer = self.connection.getpeercert(binary_form=True)
                     subject = ""

@@ -11,7 +11,13 @@ from urllib.parse import quote, urlsplit
 
 from .errors import CAError, InputError, TransportError
 from .ports import Request, Response, TlsConfig, Transport
-from .wire import ProvisionerPage, RevokeRequest, SignRequest, SignResponse
+from .wire import (
+    ProvisionerPage,
+    RevokeRequest,
+    SignRequest,
+    SignResponse,
+    parse_json,
+)
 
 __all__ = ["MAX_CLOCK_SKEW", "CAClient", "clock_skew_warning", "normalize_ca_url"]
 
@@ -66,7 +72,7 @@ def _server_time(response: Response) -> float | None:
 def _error_message(body: bytes) -> tuple[str, str]:
     """The CA's own message and request id from an error body, leniently."""
     try:
-        obj = json.loads(body.decode("utf-8"))
+        obj = parse_json(body)
     except (UnicodeDecodeError, ValueError):
         text = body.decode("utf-8", "replace").strip().splitlines()
         return (text[0][:200] if text else ""), ""
@@ -163,7 +169,7 @@ class CAClient:
 
     def json(self, response: Response) -> object:
         try:
-            return json.loads(response.body.decode("utf-8"))
+            return parse_json(response.body)
         except (UnicodeDecodeError, ValueError) as exc:
             raise CAError(
                 response.status, f"the answer is not JSON ({exc})", url=self.ca_url

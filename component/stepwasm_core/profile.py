@@ -10,6 +10,7 @@ from .fingerprint import fingerprint
 from .pem import load_certificates
 from .ports import PROFILE, Storage
 from .userfiles import read_user_file
+from .wire import parse_json
 
 __all__ = [
     "DEFAULTS_PATH",
@@ -41,7 +42,7 @@ def _read_defaults(storage: Storage) -> dict | None:
             return None
         raise
     try:
-        obj = json.loads(raw.decode("utf-8"))
+        obj = parse_json(raw)
     except (UnicodeDecodeError, ValueError) as exc:
         raise ConfigError(f"{DEFAULTS_PATH}: not valid JSON ({exc})") from None
     if not isinstance(obj, dict):

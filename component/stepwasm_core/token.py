@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import os
 import time
 from dataclasses import dataclass
 
 from .crypto import jose, keys
 from .errors import TokenError
+from .wire import parse_json
 
 __all__ = [
     "CLAIM_AUD",
@@ -137,7 +137,7 @@ class TokenClaims:
 def _b64url_json(part: str, what: str) -> dict:
     try:
         raw = base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
-        obj = json.loads(raw.decode("utf-8"))
+        obj = parse_json(raw)
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise TokenError(f"malformed token: the {what} is not base64url JSON") from None
     if not isinstance(obj, dict):

@@ -2,17 +2,39 @@
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass, field
 
 from .errors import CAError
 
 __all__ = [
+    "MAX_JSON_DEPTH",
     "Provisioner",
     "ProvisionerPage",
     "RevokeRequest",
     "SignRequest",
     "SignResponse",
+    "parse_json",
 ]
+
+#: No answer of step-ca nests deeper than a few levels. CPython's parser
+#: recurses per level and, inside WebAssembly, a few thousand levels exhaust
+#: the stack (a trap, not an exception), so deeper input is refused first.
+MAX_JSON_DEPTH = 64
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_BRACKET = re.compile(r"[\[\]{}]")
+
+
+def parse_json(data: bytes) -> object:
+    """`json.loads` of UTF-8 `data`, refusing (ValueError) deep nesting."""
+    text = data.decode("utf-8")
+    depth = 0
+    for bracket in _BRACKET.findall(_STRING.sub("", text)):
+        depth += 1 if bracket in "[{" else -1
+        if depth > MAX_JSON_DEPTH:
+            raise ValueError(f"nested deeper than {MAX_JSON_DEPTH} levels")
+    return json.loads(text)
 
 
 def _expect_dict(value: object, what: str) -> dict:

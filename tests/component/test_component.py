@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives import hashes
 from stepwasm_host import Client, InputError, RunResult
 
 from tests.conftest import REPO
+from tests.tls_server import TlsServer, make_pki
 from tests.unit.fakes import FakeCA, pem
 
 pytestmark = pytest.mark.component
@@ -121,3 +122,22 @@ def test_large_output_arrives_whole(stepwasm):
     assert result.code == 0, result.stderr
     assert len(bundle) > 100_000
     assert result.stdout.strip() == bundle.strip()
+
+
+def test_deeply_nested_json_from_a_server_is_one_line(stepwasm, tmp_path):
+    """CPython's JSON parser recurses per level; inside WebAssembly a few
+    thousand levels would exhaust the stack (a trap), so they are refused."""
+    pki = make_pki(tmp_path / "pki")
+    server = TlsServer(pki)
+    try:
+        (stepwasm.cwd / "root.crt").write_bytes(pki.root_file.read_bytes())
+        result = stepwasm(
+            "ca", "health", "--ca-url", server.url + "/deep", "--root", "root.crt"
+        )
+    finally:
+        server.close()
+    assert result.code == 1
+    assert result.error_line == (
+        "stepwasm: the CA answered 200: the answer is not JSON "
+        "(nested deeper than 64 levels)"
+    )
