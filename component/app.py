@@ -151,9 +151,7 @@ class Run(exports.Run):
     """`wasi:cli/run`: the step-like command line."""
 
     def run(self) -> None:
-        code = cli.main(_context(sys.stdout, sys.stderr), sys.argv[1:])
-        sys.stdout.flush()
-        sys.stderr.flush()
+        code = cli.run(_context(sys.stdout, sys.stderr), sys.argv[1:])
         if code != 0:
             raise Err(None)
 

@@ -91,8 +91,6 @@ class Run(exports.Run):
     """`wasi:cli/run`: the step-like command line."""
 
     def run(self) -> None:
-        code = cli.main(_context(), sys.argv[1:])
-        sys.stdout.flush()
-        sys.stderr.flush()
+        code = cli.run(_context(), sys.argv[1:])
         if code != 0:
             raise Err(None)

@@ -22,7 +22,7 @@ from . import certcli, certinfo, renewal
 from .bootstrap import bootstrap
 from .caclient import CAClient
 from .crypto import keys
-from .errors import InputError, StepwasmError
+from .errors import CAError, InputError, StepwasmError
 from .fingerprint import ENCODINGS, fingerprint, normalize_fingerprint
 from .issue import (
     check_token,
@@ -34,6 +34,7 @@ from .issue import (
     sign_certificate,
 )
 from .keyspec import key_spec
+from .names import printable
 from .pem import load_certificates, to_pem
 from .ports import Storage, Transport
 from .profile import Profile, resolve_profile
@@ -631,7 +632,11 @@ def cmd_root(ctx: Context, args) -> int:
 
 def cmd_health(ctx: Context, args) -> int:
     profile = _profile(ctx, args)
-    ctx.out(_client(ctx, profile).health())
+    status = _client(ctx, profile).health()
+    if status != "ok":
+        shown = repr(status[:80]) if status else "no status"
+        raise CAError(200, f"its health answer says {shown}, not 'ok'")
+    ctx.out(status)
     return 0
 
 
@@ -670,6 +675,17 @@ def cmd_version(ctx: Context, args) -> int:
     return 0
 
 
+def run(ctx: Context, argv: list[str]) -> int:
+    """`main`, then the output flushed: what `wasi:cli/run` does."""
+    code = main(ctx, argv)
+    try:
+        ctx.stdout.flush()
+        ctx.stderr.flush()
+    except BrokenPipeError:
+        return code or 1
+    return code
+
+
 def main(ctx: Context, argv: list[str]) -> int:
     """Run one command line; return the exit code."""
     parser = build_parser(ctx.stdout)
@@ -679,7 +695,10 @@ def main(ctx: Context, argv: list[str]) -> int:
     except _Exit as done:
         return done.code
     except StepwasmError as exc:
-        ctx.say(f"stepwasm: {exc}")
+        # One line, whatever a server or a file name put in it.
+        ctx.say(f"stepwasm: {printable(str(exc))}")
+        return 1
+    except BrokenPipeError:  # the reader went away (`| head`): nothing to say
         return 1
     except Exception as exc:  # a bug: one line, the traceback only on request
         if ctx.debug:

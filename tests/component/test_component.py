@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
+import subprocess
 from collections.abc import Iterator
 
 import pytest
@@ -12,7 +14,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from stepwasm_host import Client, InputError, RunResult
 
-from tests.conftest import REPO
+from tests.conftest import REPO, _command
 from tests.tls_server import TlsServer, make_pki
 from tests.unit.fakes import FakeCA, pem
 
@@ -141,3 +143,19 @@ def test_deeply_nested_json_from_a_server_is_one_line(stepwasm, tmp_path):
         "stepwasm: the CA answered 200: the answer is not JSON "
         "(nested deeper than 64 levels)"
     )
+
+
+def test_a_reader_that_goes_away_gets_no_error_line(stepwasm):
+    """`stepwasm ... | head`: a closed pipe ends the command quietly."""
+    env = dict(os.environ, STEPPATH=str(stepwasm.steppath))
+    env["STEPWASM_COMPONENT"] = str(stepwasm.component)
+    proc = subprocess.Popen(
+        [*_command(), "version", "--modules"],
+        cwd=stepwasm.cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    proc.stdout.close()  # before the component writes anything
+    _, stderr = proc.communicate(timeout=120)
+    assert (proc.returncode, stderr) == (1, b"")

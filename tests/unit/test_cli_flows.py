@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from stepwasm_core import cli
 from stepwasm_core.errors import InputError
-from stepwasm_core.ports import FILES, PROFILE
+from stepwasm_core.ports import FILES, PROFILE, Response
 
 from .fakes import PASSWORD, FakeCA, FakeStorage
 
@@ -562,3 +562,29 @@ def test_renew_refuses_an_empty_duration(booted, storage, issued, flag):
     code, _, err = booted("ca", "renew", "web.crt", "web.key", flag, " ")
     assert _one_line_error(code, err) == f"stepwasm: {flag}: empty value"
     assert storage.files[(FILES, "web.crt")] == before
+
+
+@pytest.mark.parametrize(
+    ("body", "shown"),
+    [
+        (b'{"status":"down\\u001b[31m"}', "'down\\x1b[31m'"),
+        (b"[[1]]", "no status"),
+    ],
+)
+def test_health_that_is_not_ok_fails_in_one_escaped_line(booted, ca, body, shown):
+    answer = Response(status=200, body=body)
+    real_send = ca.send
+    ca.send = lambda r: answer if r.url.endswith("/health") else real_send(r)
+    code, out, err = booted("ca", "health")
+    assert out == ""
+    assert _one_line_error(code, err) == (
+        f"stepwasm: the CA answered 200: its health answer says {shown}, not 'ok'"
+    )
+
+
+def test_a_server_message_cannot_break_the_line_or_colour_it(booted, ca):
+    answer = Response(status=500, body=b'{"message":"bad\\u001b[31m\\nline"}')
+    ca.send = lambda r: answer
+    code, _, err = booted("ca", "health")
+    assert code == 1
+    assert err == "stepwasm: the CA answered 500: bad\\x1b[31m\\x0aline\n"
