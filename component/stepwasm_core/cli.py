@@ -40,7 +40,7 @@ from .ports import Storage, Transport
 from .profile import Profile, resolve_profile
 from .provisioner import list_provisioners
 from .schedule import certificate_times
-from .userfiles import check_outputs, read_user_file, write_files
+from .userfiles import CleanPaths, check_outputs, read_user_file, write_files
 from .validity import parse_time_or_duration
 
 __all__ = ["Context", "main"]
@@ -688,6 +688,7 @@ def run(ctx: Context, argv: list[str]) -> int:
 
 def main(ctx: Context, argv: list[str]) -> int:
     """Run one command line; return the exit code."""
+    ctx = dataclasses.replace(ctx, storage=CleanPaths(ctx.storage))
     parser = build_parser(ctx.stdout)
     try:
         args = parser.parse_args(argv)

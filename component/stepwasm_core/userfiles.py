@@ -7,7 +7,39 @@ from __future__ import annotations
 from .errors import InputError, StorageError
 from .ports import FILES, Storage
 
-__all__ = ["check_outputs", "read_user_file", "write_files"]
+__all__ = ["CleanPaths", "check_outputs", "clean_path", "read_user_file", "write_files"]
+
+
+def clean_path(path: str) -> str:
+    """`./a//b` as `a/b`: the shapes a shell's completion gives, which the
+    storage ports refuse. '..' is kept (and refused there), and so is a
+    trailing '/', which names a directory."""
+    parts = [part for part in path.split("/") if part not in ("", ".")]
+    if not parts or path.endswith("/"):
+        return path
+    return ("/" if path.startswith("/") else "") + "/".join(parts)
+
+
+class CleanPaths:
+    """A Storage whose `files` paths go through `clean_path` first."""
+
+    def __init__(self, storage: Storage) -> None:
+        self.storage = storage
+
+    def _path(self, scope: str, path: str) -> str:
+        return clean_path(path) if scope == FILES else path
+
+    def read(self, scope: str, path: str) -> bytes:
+        return self.storage.read(scope, self._path(scope, path))
+
+    def write(self, scope: str, path: str, data: bytes, *, secret: bool) -> None:
+        self.storage.write(scope, self._path(scope, path), data, secret=secret)
+
+    def list_files(self, scope: str, prefix: str = "") -> list[str]:
+        return self.storage.list_files(scope, prefix)
+
+    def remove(self, scope: str, path: str) -> None:
+        self.storage.remove(scope, self._path(scope, path))
 
 
 def read_user_file(storage: Storage, path: str, what: str) -> bytes:

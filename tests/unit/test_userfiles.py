@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
+from cryptography.hazmat.primitives import hashes
+from stepwasm_core import cli
 from stepwasm_core.errors import InputError
 from stepwasm_core.ports import FILES
-from stepwasm_core.userfiles import check_outputs, write_files
+from stepwasm_core.userfiles import check_outputs, clean_path, write_files
 
-from .fakes import FakeStorage
+from .fakes import FakeCA, FakeStorage, pem
 
 pytestmark = pytest.mark.unit
 
@@ -61,3 +65,31 @@ def test_check_outputs():
         check_outputs(storage, ["a.crt"], force=False)
     with pytest.raises(InputError, match="must be different files"):
         check_outputs(storage, ["b.crt", "b.crt"], force=True)
+
+
+@pytest.mark.parametrize(
+    ("path", "cleaned"),
+    [
+        ("./a.crt", "a.crt"),
+        ("a//b/./c.crt", "a/b/c.crt"),
+        ("/abs//./x.crt", "/abs/x.crt"),
+        ("a.crt", "a.crt"),
+        ("../a.crt", "../a.crt"),  # kept, for the storage to refuse
+        ("dir/", "dir/"),
+        (".", "."),
+        ("", ""),
+    ],
+)
+def test_clean_path(path, cleaned):
+    assert clean_path(path) == cleaned
+
+
+def test_files_named_as_a_shell_completes_them():
+    root = FakeCA().root
+    storage = FakeStorage()
+    storage.files[(FILES, "certs/a.crt")] = pem(root).encode()
+    out, err = io.StringIO(), io.StringIO()
+    ctx = cli.Context(transport=None, storage=storage, stdout=out, stderr=err)
+    code = cli.main(ctx, ["certificate", "fingerprint", "./certs//a.crt"])
+    assert (code, err.getvalue()) == (0, "")
+    assert out.getvalue().strip() == root.fingerprint(hashes.SHA256()).hex()
