@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import wasmtime
 
 from . import __version__, daemon
-from .errors import ComponentError, ComponentTrap
+from .errors import ComponentError, ComponentTrap, InputError
 from .http import Http
 from .prompt import PromptedStorage, ask_password
 from .runtime import Ports, Runtime, default_component_path, wasmtime_version
@@ -53,13 +53,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         session = runtime.session(
             Ports(storage, Http()),
             argv=["stepwasm", *args],
-            env=[("STEPPATH", str(storage.profile_root))],
+            env=[("STEPPATH", str(storage.profile_root)), *_passed_env()],
             inherit_stdio=True,
         )
         ok = session.run_cli()
     except wasmtime.ExitTrap as e:
         return e.code
-    except ComponentError as e:
+    except (ComponentError, InputError) as e:
         return _fail(str(e), 1)
     except ComponentTrap as e:
         return _fail(str(e), EXIT_TRAP)
@@ -70,6 +70,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         return _fail(f"host error: {type(e).__name__}: {e}", EXIT_TRAP)
     return 0 if ok else 1
+
+
+def _passed_env() -> list[tuple[str, str]]:
+    """The host's variables the component reads too (STEPWASM_DEBUG shows
+    the component's tracebacks)."""
+    value = os.environ.get("STEPWASM_DEBUG")
+    return [("STEPWASM_DEBUG", value)] if value else []
 
 
 def _fail(message: str, code: int) -> int:

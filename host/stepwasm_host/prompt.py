@@ -13,6 +13,7 @@ import getpass
 import sys
 from collections.abc import Callable, Sequence
 
+from .errors import InputError
 from .storage import Storage, StorageFailure
 
 __all__ = ["PROMPT", "PROMPTED_FILE", "PromptedStorage", "ask_password"]
@@ -49,8 +50,16 @@ def ask_password(
     args = list(args)
     if not wants_password(args) or not is_terminal():
         return args, None
-    password = read(PROMPT).encode("utf-8")
-    return [*args, "--password-file", PROMPTED_FILE], password
+    try:
+        answer = read(PROMPT)
+    except EOFError:  # Ctrl-D
+        answer = ""
+    except KeyboardInterrupt:
+        print(file=sys.stderr)  # end the prompt's line
+        raise
+    if not answer:
+        raise InputError("no password given")
+    return [*args, "--password-file", PROMPTED_FILE], answer.encode("utf-8")
 
 
 class PromptedStorage(Storage):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from stepwasm_host.errors import InputError
 from stepwasm_host.prompt import (
     PROMPT,
     PROMPTED_FILE,
@@ -62,3 +63,15 @@ def test_the_prompted_password_lives_in_memory_only(tmp_path):
     assert list((tmp_path / "work").iterdir()) == []
     storage.write("files", "other.txt", b"x")
     assert storage.read("files", "other.txt") == b"x"
+
+
+@pytest.mark.parametrize("answer", ["", EOFError()], ids=["empty", "ctrl-d"])
+def test_no_answer_is_refused(answer):
+    def read(prompt: str) -> str:
+        if isinstance(answer, BaseException):
+            raise answer
+        return answer
+
+    args = ["ca", "token", "a.test", *PROVISIONER]
+    with pytest.raises(InputError, match="^no password given$"):
+        ask_password(args, is_terminal=lambda: True, read=read)
