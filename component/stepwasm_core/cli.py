@@ -22,6 +22,7 @@ from . import certcli, certinfo, renewal
 from .bootstrap import bootstrap
 from .caclient import CAClient
 from .crypto import keys
+from .csr import split_sans
 from .errors import CAError, InputError, StepwasmError
 from .fingerprint import ENCODINGS, fingerprint, normalize_fingerprint
 from .issue import (
@@ -469,6 +470,8 @@ def cmd_certificate(ctx: Context, args) -> int:
     if args.crt_file == args.key_file:
         raise InputError("CRT_FILE and KEY_FILE must be different files")
     check_outputs(ctx.storage, [args.crt_file, args.key_file], force=args.force)
+    if not args.token.strip():  # the names, before the slow key and token work
+        split_sans(args.san or [args.subject])
     profile = _profile(ctx, args)
     client = _client(ctx, profile)
     # The key first: a large RSA key takes long enough to age a fresh token.

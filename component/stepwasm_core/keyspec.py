@@ -24,6 +24,8 @@ def key_spec(kty: str, curve: str, size: int) -> tuple[str, str, int]:
         if curve != "Ed25519":
             raise InputError(f"--curve {curve}: OKP keys take Ed25519")
     elif kty == "RSA":
+        if curve:
+            raise InputError(f"--curve {curve}: RSA keys take --size, not a curve")
         if not (RSA_MIN_BITS <= size <= RSA_MAX_BITS) or size % 8:
             raise InputError(
                 f"--size {size}: RSA keys here take {RSA_MIN_BITS} to "

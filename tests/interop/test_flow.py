@@ -282,6 +282,7 @@ def test_a_malformed_san_is_refused_before_the_ca_issues(stepwasm, ca):
         "stepwasm: SAN 'bad name!!' is not a valid DNS name (dot-separated labels "
         "of letters, digits, '-' and '_')"
     )
+    assert "Provisioner" not in result.stderr  # before the key was decrypted
     assert sorted(p.name for p in stepwasm.cwd.iterdir()) == ["pass.txt"]
 
 

@@ -533,6 +533,25 @@ def test_rsa_sizes_out_of_range(booted, storage, size):
     assert not storage.list_files(FILES, "r.")
 
 
+def test_rsa_takes_no_curve(booted, storage):
+    code, _, err = booted(
+        "crypto",
+        "keypair",
+        "k.pub",
+        "k.key",
+        "--kty",
+        "RSA",
+        "--curve",
+        "P-256",
+        "--no-password",
+        "--insecure",
+    )
+    assert _one_line_error(code, err) == (
+        "stepwasm: --curve P-256: RSA keys take --size, not a curve"
+    )
+    assert not storage.list_files(FILES, "k.")
+
+
 def test_usage_errors_name_the_command_once(run):
     code, _, err = run("ca", "certificate", "only-subject")
     line = _one_line_error(code, err)
