@@ -244,6 +244,7 @@ def renew_certificate(
     """
     if not key_matches(chain[0], key):
         raise InputError("the private key does not match the certificate")
+    _check_issued_under(chain, profile)
     expired = is_expired(chain[0], time.time())
     use_mtls = mtls and client.transport.supports_client_certificates() and not expired
     ders = tuple(c.dump() for c in chain)
@@ -268,13 +269,34 @@ def renew_certificate(
     return _checked(response, key, profile)
 
 
+def _check_issued_under(chain: list[x509.Certificate], profile: Profile) -> None:
+    """Refuse, before asking, a bundle that does not chain to the profile's
+    root (a certificate of another CA), checked as of the leaf's start so
+    that an expired one can still be told apart. A lone leaf is left to the
+    CA, which holds the intermediates."""
+    rest = [c for c in chain[1:] if c.dump() != profile.root_der]
+    if not rest:
+        return
+    root = load_certificates(profile.root_der, source="the root")[0]
+    start = chain[0]["tbs_certificate"]["validity"]["not_before"].native
+    try:
+        verify_chain(
+            chain[0], rest, [root], at=start, usage=None, leaf_underscores=True
+        )
+    except (CertificateError, InputError) as exc:
+        raise InputError(
+            f"the certificate does not chain to the bootstrapped root, so this "
+            f"CA cannot renew it: {exc}"
+        ) from None
+
+
 def _expired_error(cert: x509.Certificate, exc: CAError) -> ExpiredError:
     not_after = cert["tbs_certificate"]["validity"]["not_after"].native.timestamp()
     return ExpiredError(
         f"the certificate expired at {format_time(not_after)} and the CA refused "
-        f"to renew it (HTTP {exc.status}): its administrator can allow renewal after "
-        'expiry with "allowRenewalAfterExpiry": true in the provisioner\'s claims; '
-        "otherwise get a new certificate with ca certificate"
+        f"to renew it (HTTP {exc.status}); if it should, its administrator "
+        'can allow renewal after expiry with "allowRenewalAfterExpiry": true in the '
+        "provisioner's claims; otherwise get a new certificate with ca certificate"
     )
 
 

@@ -242,3 +242,49 @@ def test_password_file_problems(booted, kind):
 def test_no_profile(stepwasm):
     result = stepwasm("ca", "health")
     assert "run ca bootstrap first" in result.error_line
+
+
+def test_renewing_a_certificate_of_another_ca_is_refused_before_asking(
+    booted, ca, make_ca
+):
+    """The bundle is checked against the bootstrapped root first: the CA would
+    only answer with a TLS alert or a bare 401."""
+    other = make_ca()
+    booted(
+        "ca",
+        "bootstrap",
+        "--ca-url",
+        other.ca_url,
+        "--fingerprint",
+        other.pki.root_fingerprint,
+        "--force",
+    )
+    shutil.copy(other.pki.provisioner_password_file, booted.cwd / "other.txt")
+    result = booted(
+        "ca",
+        "certificate",
+        "o.internal",
+        "o.crt",
+        "o.key",
+        "--provisioner",
+        "Admin JWK",
+        "--password-file",
+        "other.txt",
+    )
+    assert result.code == 0, result.stderr
+    booted(
+        "ca",
+        "bootstrap",
+        "--ca-url",
+        ca.ca_url,
+        "--fingerprint",
+        ca.pki.root_fingerprint,
+        "--force",
+    )
+    before = (booted.cwd / "o.crt").read_bytes()
+    result = booted("ca", "renew", "o.crt", "o.key", "--force")
+    assert result.error_line.startswith(
+        "stepwasm: the certificate does not chain to the bootstrapped root, so this "
+        "CA cannot renew it: "
+    )
+    assert (booted.cwd / "o.crt").read_bytes() == before

@@ -312,9 +312,9 @@ def test_an_expired_certificate_without_renewal_after_expiry(stepwasm, short_ca)
     expired_at = leaf.not_valid_after_utc.strftime("%Y-%m-%dT%H:%M:%SZ")
     expected = (
         f"stepwasm: the certificate expired at {expired_at} and the CA refused to "
-        "renew it (HTTP 401): its administrator can allow renewal after expiry "
-        'with "allowRenewalAfterExpiry": true in the provisioner\'s claims; '
-        "otherwise get a new certificate with ca certificate"
+        "renew it (HTTP 401); if it should, its administrator can allow renewal "
+        'after expiry with "allowRenewalAfterExpiry": true in the provisioner\'s '
+        "claims; otherwise get a new certificate with ca certificate"
     )
 
     result = stepwasm("ca", "renew", "web.crt", "web.key")
