@@ -20,7 +20,7 @@ from typing import Any, Self
 
 from wasmtime import component as wc
 
-from .errors import error_from_kind
+from .errors import InputError, error_from_kind
 from .http import Http
 from .runtime import API, Ports, Runtime, Session
 from .storage import Storage
@@ -188,7 +188,7 @@ class Client:
             subject=subject,
             provisioner=provisioner,
             password=_bytes(password),
-            sans=list(sans),
+            sans=_strings("sans", sans),
             not_before=not_before,
             not_after=not_after,
         )
@@ -210,11 +210,13 @@ class Client:
         key = key or KeySpec()
         request = _record(
             subject=subject,
-            sans=list(sans),
+            sans=_strings("sans", sans),
             token=token,
             provisioner=provisioner,
             password=_bytes(password),
-            key=_record(kty=key.kty, curve=key.curve, size=key.size),
+            key=_record(
+                kty=key.kty, curve=key.curve, size=_unsigned("key.size", key.size, 32)
+            ),
             not_before=not_before,
             not_after=not_after,
         )
@@ -233,7 +235,8 @@ class Client:
         reason: str = "",
     ) -> None:
         """Revoke a certificate with its chain and key."""
-        self._call("revoke", bytes(chain), bytes(key), reason_code, reason)
+        code = _unsigned("reason_code", reason_code, 8)
+        self._call("revoke", bytes(chain), bytes(key), code, reason)
 
     def inspect(
         self, data: bytes, format: str = "text", *, bundle: bool = False
@@ -260,7 +263,7 @@ class Client:
 
     def plan_daemon(self, args: Sequence[str]) -> DaemonPlan:
         """Check `ca renew CRT KEY --daemon ...` (no leading "stepwasm")."""
-        value = self._call("plan-daemon", list(args))
+        value = self._call("plan-daemon", _strings("args", args))
         files = value.files
         options = files.options
         return DaemonPlan(
@@ -281,7 +284,7 @@ class Client:
 
     def run(self, args: Sequence[str]) -> RunResult:
         """Run a command line with its output captured."""
-        value = self._session_call("run", list(args))
+        value = self._session_call("run", _strings("args", args))
         return RunResult(
             exit_code=getattr(value, "exit-code"),
             stdout=value.stdout,
@@ -321,7 +324,29 @@ class Client:
                     env=self._env(),
                     output=_log_output,
                 )
-            return self._session.call(API, name, *args)
+            try:
+                return self._session.call(API, name, *args)
+            except (TypeError, OverflowError, UnicodeEncodeError) as exc:
+                # Raised while the arguments are lowered into WIT values.
+                raise InputError(f"{name}: an argument does not fit: {exc}") from None
+
+
+def _strings(what: str, value: Any) -> list[str]:
+    """A list of strings; one string (which would iterate by character) is refused."""
+    if isinstance(value, (str, bytes)):
+        raise InputError(f"{what}: expected a list of strings, not one string")
+    items = list(value)
+    if not all(isinstance(item, str) for item in items):
+        raise InputError(f"{what}: expected only strings")
+    return items
+
+
+def _unsigned(what: str, value: Any, bits: int) -> int:
+    """A WIT u8/u32, refused rather than wrapped when out of range."""
+    top = 2**bits - 1
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= top:
+        raise InputError(f"{what}: expected a whole number from 0 to {top}")
+    return value
 
 
 def _record(**fields: Any) -> wc.Record:

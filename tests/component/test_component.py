@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
-from stepwasm_host import Client, InputError, RunResult
+from stepwasm_host import Client, InputError, KeySpec, RunResult
 
 from tests.conftest import REPO, _command
 from tests.tls_server import TlsServer, make_pki
@@ -100,6 +100,19 @@ def test_api_errors_are_typed(client):
     with pytest.raises(InputError) as info:
         client.inspect(b"not a certificate", "text")
     assert "no PEM block" in str(info.value) or "not a certificate" in str(info.value)
+
+
+def test_api_arguments_are_checked_not_wrapped_or_split(client):
+    with pytest.raises(InputError, match="^sans: expected a list of strings"):
+        client.certificate("a.test", sans="a.test", token="t")
+    with pytest.raises(InputError, match=r"^key.size: expected a whole number"):
+        client.certificate("a.test", token="t", key=KeySpec("RSA", "", 2**32 + 3072))
+    with pytest.raises(InputError, match=r"^reason_code: .* from 0 to 255$"):
+        client.revoke(b"x", b"y", reason_code=256)
+    with pytest.raises(InputError, match="^args: expected a list of strings"):
+        client.run("version")
+    with pytest.raises(InputError, match="^inspect: an argument does not fit"):
+        client.inspect(b"x", 5)
 
 
 def test_api_run_captures_output(client):
