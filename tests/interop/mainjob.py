@@ -31,6 +31,23 @@ def copy_password(cli, server, name: str = "pass.txt") -> str:
     return name
 
 
+def certificate(cli, server, subject: str, crt: str, key: str, *flags: str):
+    """`ca certificate` with the provisioner and its password file (copied)."""
+    password = copy_password(cli, server)
+    return cli(
+        "ca",
+        "certificate",
+        subject,
+        crt,
+        key,
+        "--provisioner",
+        server.pki.provisioner_name,
+        "--password-file",
+        password,
+        *flags,
+    )
+
+
 def load_chain(path: Path) -> list[x509.Certificate]:
     return x509.load_pem_x509_certificates(path.read_bytes())
 

