@@ -37,6 +37,11 @@ def normalize_ca_url(ca_url: str) -> str:
     if "://" not in url:
         url = "https://" + url
     parts = urlsplit(url)
+    if "@" in parts.netloc:  # said without the URL: it may hold a password
+        raise InputError(
+            "--ca-url: a user name or password in the URL is not for step-ca; "
+            "leave it out"
+        )
     if parts.scheme != "https":
         raise InputError(f"--ca-url {ca_url!r}: the CA must be reached over https")
     if not parts.hostname:

@@ -607,3 +607,12 @@ def test_a_server_message_cannot_break_the_line_or_colour_it(booted, ca):
     code, _, err = booted("ca", "health")
     assert code == 1
     assert err == "stepwasm: the CA answered 500: bad\\x1b[31m\\x0aline\n"
+
+
+def test_a_ca_url_with_a_password_is_refused_without_echoing_it(booted):
+    code, _, err = booted("ca", "health", "--ca-url", "http://me:s3cret@ca.test")
+    assert _one_line_error(code, err) == (
+        "stepwasm: --ca-url: a user name or password in the URL is not for "
+        "step-ca; leave it out"
+    )
+    assert "s3cret" not in err
