@@ -20,7 +20,7 @@ from .keyspec import new_key
 from .pem import MAX_INPUT_BYTES, load_certificates, to_pem
 from .ports import PROFILE, Request, TlsConfig
 from .profile import ROOT_PATH
-from .userfiles import check_outputs, read_user_file, write_files
+from .userfiles import check_outputs, read_private_key, read_user_file, write_files
 from .verify import verify_chain
 
 __all__ = [
@@ -196,7 +196,7 @@ def cmd_create(ctx, args) -> int:
     if args.key:
         if args.key_file:
             raise InputError("with --key, leave out KEY_FILE: no new key is made")
-        key = keys.load_private_key(read_user_file(ctx.storage, args.key, "--key"))
+        key = read_private_key(ctx.storage, args.key, "--key")
         files = []
     else:
         if not args.key_file:

@@ -41,7 +41,13 @@ from .ports import Storage, Transport
 from .profile import Profile, resolve_profile
 from .provisioner import list_provisioners
 from .schedule import certificate_times
-from .userfiles import CleanPaths, check_outputs, read_user_file, write_files
+from .userfiles import (
+    CleanPaths,
+    check_outputs,
+    read_private_key,
+    read_user_file,
+    write_files,
+)
 from .validity import parse_time_or_duration
 
 __all__ = ["Context", "main"]
@@ -382,11 +388,7 @@ def _load_chain(ctx: Context, path: str) -> list:
 
 
 def _load_key(ctx: Context, path: str) -> keys.PrivateKey:
-    data = read_user_file(ctx.storage, path, "key")
-    try:
-        return keys.load_private_key(data)
-    except InputError as exc:
-        raise InputError(f"{path}: {exc}") from None
+    return read_private_key(ctx.storage, path, "key")
 
 
 def _check_validity_flags(args, now: float) -> None:

@@ -4,10 +4,18 @@ several together."""
 
 from __future__ import annotations
 
+from .crypto import keys
 from .errors import InputError, StorageError
 from .ports import FILES, Storage
 
-__all__ = ["CleanPaths", "check_outputs", "clean_path", "read_user_file", "write_files"]
+__all__ = [
+    "CleanPaths",
+    "check_outputs",
+    "clean_path",
+    "read_private_key",
+    "read_user_file",
+    "write_files",
+]
 
 
 def clean_path(path: str) -> str:
@@ -52,6 +60,15 @@ def read_user_file(storage: Storage, path: str, what: str) -> bytes:
         if exc.missing:
             raise InputError(f"{what} {path}: no such file") from None
         raise InputError(f"{what} {_naming(path, exc)}") from None
+
+
+def read_private_key(storage: Storage, path: str, what: str) -> keys.PrivateKey:
+    """A private key file named on the command line; errors name the file."""
+    data = read_user_file(storage, path, what)
+    try:
+        return keys.load_private_key(data)
+    except InputError as exc:
+        raise InputError(f"{what} {path}: {exc}") from None
 
 
 def check_outputs(storage: Storage, paths: list[str], *, force: bool) -> None:

@@ -9,7 +9,12 @@ from cryptography.hazmat.primitives import hashes
 from stepwasm_core import cli
 from stepwasm_core.errors import InputError
 from stepwasm_core.ports import FILES
-from stepwasm_core.userfiles import check_outputs, clean_path, write_files
+from stepwasm_core.userfiles import (
+    check_outputs,
+    clean_path,
+    read_private_key,
+    write_files,
+)
 
 from .fakes import FakeCA, FakeStorage, pem
 
@@ -93,3 +98,11 @@ def test_files_named_as_a_shell_completes_them():
     code = cli.main(ctx, ["certificate", "fingerprint", "./certs//a.crt"])
     assert (code, err.getvalue()) == (0, "")
     assert out.getvalue().strip() == root.fingerprint(hashes.SHA256()).hex()
+
+
+def test_a_key_file_that_holds_no_private_key_is_named():
+    storage = FakeStorage()
+    storage.files[(FILES, "k.pub")] = pem(FakeCA().root).encode()
+    with pytest.raises(InputError) as caught:
+        read_private_key(storage, "k.pub", "--key")
+    assert str(caught.value).startswith("--key k.pub: no private key in the PEM data")
