@@ -46,6 +46,10 @@ def split_sans(sans: list[str]) -> dict[str, list]:
         kind, value = _classify(san)
         if kind != "ip":
             _require_ascii(san)
+        if kind == "email":
+            local, _, domain = san.rpartition("@")
+            if not local or not valid_dns_name(domain, wildcard=False):
+                raise InputError(f"SAN {san!r} is not a valid email address")
         if kind == "dns" and not valid_dns_name(san, wildcard=True, underscore=True):
             raise InputError(
                 f"SAN {san!r} is not a valid DNS name (dot-separated labels of "

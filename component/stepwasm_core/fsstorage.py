@@ -51,6 +51,9 @@ class FsStorage:
     def read(self, scope: str, path: str) -> bytes:
         full = self._path(scope, path)
         try:
+            # Before opening: opening a FIFO would wait for a writer.
+            if not stat.S_ISREG(os.stat(full).st_mode):
+                raise StorageError(f"{self._shown(scope, path)}: not a regular file")
             with open(full, "rb") as f:
                 info = os.fstat(f.fileno())
                 if not stat.S_ISREG(info.st_mode):

@@ -91,3 +91,10 @@ def test_unreachable_roots_name_the_flag(tmp_path: Path):
     assert not caught.value.missing
     with pytest.raises(StorageError, match=r"--dir \.::\."):
         storage.read(FILES, "x.crt")
+
+
+def test_a_fifo_is_refused_without_waiting_for_a_writer(storage, tmp_path):
+    os.mkfifo(tmp_path / "work" / "pipe.txt")
+    with pytest.raises(StorageError) as caught:
+        storage.read(FILES, "pipe.txt")
+    assert str(caught.value) == "pipe.txt: not a regular file"

@@ -237,3 +237,17 @@ def test_csr_of_generated_key_is_for_that_key(kty: str, curve: str) -> None:
         )
         == key.public_key().spki_der()
     )
+
+
+@pytest.mark.parametrize("san", ["x@", "@y.example", "a@b@", "a@-b.example"])
+def test_a_san_typed_email_must_be_an_address(san: str) -> None:
+    with pytest.raises(InputError) as caught:
+        split_sans([san])
+    assert str(caught.value) == f"SAN {san!r} is not a valid email address"
+
+
+def test_email_sans() -> None:
+    assert split_sans(["jane@example.com", "j.doe+ca@mail.example"])["email"] == [
+        "jane@example.com",
+        "j.doe+ca@mail.example",
+    ]
