@@ -52,7 +52,10 @@ class FsStorage:
         full = self._path(scope, path)
         try:
             # Before opening: opening a FIFO would wait for a writer.
-            if not stat.S_ISREG(os.stat(full).st_mode):
+            mode = os.stat(full).st_mode
+            if stat.S_ISDIR(mode):
+                raise StorageError(f"{self._shown(scope, path)}: is a directory")
+            if not stat.S_ISREG(mode):
                 raise StorageError(f"{self._shown(scope, path)}: not a regular file")
             with open(full, "rb") as f:
                 info = os.fstat(f.fileno())

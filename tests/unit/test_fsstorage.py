@@ -98,3 +98,10 @@ def test_a_fifo_is_refused_without_waiting_for_a_writer(storage, tmp_path):
     with pytest.raises(StorageError) as caught:
         storage.read(FILES, "pipe.txt")
     assert str(caught.value) == "pipe.txt: not a regular file"
+
+
+def test_a_directory_is_said_to_be_one(storage, tmp_path):
+    (tmp_path / "work" / "adir").mkdir()
+    with pytest.raises(StorageError) as caught:
+        storage.read(FILES, "adir")
+    assert str(caught.value) == "adir: is a directory"
