@@ -28,7 +28,6 @@ from .fingerprint import ENCODINGS, fingerprint, normalize_fingerprint
 from .issue import (
     check_token,
     find_provisioner,
-    key_matches,
     new_revoke_token,
     new_sign_token,
     revoke_certificate,
@@ -561,20 +560,8 @@ def parse_daemon_plan(
     if (args.group, getattr(args, "command", "")) != ("ca", "renew") or not args.daemon:
         raise InputError("the daemon runs ca renew CRT KEY --daemon")
     plan = renewal.daemon_plan(args)
-    if storage is not None:
-        chain = load_certificates(
-            read_user_file(storage, args.crt_file, "certificate"), source=args.crt_file
-        )
-        key_data = read_user_file(storage, args.key_file, "key")
-        try:
-            key = keys.load_private_key(key_data)
-        except InputError as exc:
-            raise InputError(f"{args.key_file}: {exc}") from None
-        if not key_matches(chain[0], key):
-            raise InputError(
-                f"{args.key_file}: the key does not match the certificate in "
-                f"{args.crt_file}"
-            )
+    if storage is not None:  # the key and certificate, checked at start
+        renewal.load_key_pair(storage, args.crt_file, args.key_file)
     return plan
 
 

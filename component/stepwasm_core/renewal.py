@@ -13,6 +13,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from asn1crypto import x509
+
 from .caclient import CAClient
 from .crypto import keys
 from .errors import InputError, StorageError
@@ -21,7 +23,7 @@ from .pem import load_certificates
 from .ports import FILES, Storage, Transport
 from .profile import resolve_profile
 from .schedule import Schedule, certificate_times, next_renewal
-from .userfiles import read_user_file
+from .userfiles import read_private_key, read_user_file
 from .validity import parse_duration
 
 __all__ = [
@@ -151,18 +153,7 @@ def renew_files(
     a reader or a crash sees the old chain or the new one, never a mix.
     """
     request.options.seconds()  # refuse bad options before any request
-    chain_pem = read_user_file(storage, request.crt_file, "certificate")
-    chain = load_certificates(chain_pem, source=request.crt_file)
-    key_pem = read_user_file(storage, request.key_file, "key")
-    try:
-        key = keys.load_private_key(key_pem)
-    except InputError as exc:
-        raise InputError(f"{request.key_file}: {exc}") from None
-    if not key_matches(chain[0], key):
-        raise InputError(
-            f"{request.key_file}: the key does not match the certificate in "
-            f"{request.crt_file}"
-        )
+    chain, key = load_key_pair(storage, request.crt_file, request.key_file)
 
     profile = resolve_profile(storage, ca_url=request.ca_url, root_file=request.root)
     client = CAClient(
@@ -181,6 +172,21 @@ def renew_files(
         raise InputError(f"cannot write {detail}") from None
     now = clock()
     return _renewal(issued.chain_pem, issued.leaf, request.options, now, now, client)
+
+
+def load_key_pair(
+    storage: Storage, crt_file: str, key_file: str
+) -> tuple[list[x509.Certificate], keys.PrivateKey]:
+    """The chain in `crt_file` and the key in `key_file`, which must match."""
+    chain = load_certificates(
+        read_user_file(storage, crt_file, "certificate"), source=crt_file
+    )
+    key = read_private_key(storage, key_file, "key")
+    if not key_matches(chain[0], key):
+        raise InputError(
+            f"{key_file}: the key does not match the certificate in {crt_file}"
+        )
+    return chain, key
 
 
 def daemon_plan(args) -> DaemonPlan:
