@@ -16,7 +16,11 @@ from urllib.parse import urlsplit
 from componentize_py_types import Err, Ok
 from stepwasm_core.errors import TransportError
 from stepwasm_core.ports import Request, Response
-from stepwasm_core.tlstransport import DEFAULT_TIMEOUT, MAX_RESPONSE_BYTES
+from stepwasm_core.tlstransport import (
+    DEFAULT_TIMEOUT,
+    MAX_RESPONSE_BYTES,
+    RequestFailure,
+)
 from wit_world.imports import outgoing_handler, streams
 from wit_world.imports import wasi_http_types as http
 
@@ -39,13 +43,6 @@ _PRIVATE_CA_HINT = (
 )
 
 
-class _Failure(Exception):
-    def __init__(self, kind: str, detail: str) -> None:
-        super().__init__(detail)
-        self.kind = kind
-        self.detail = detail
-
-
 class WasiHttpTransport:
     """One request at a time through the runtime's HTTP client."""
 
@@ -64,7 +61,7 @@ class WasiHttpTransport:
     def send(self, request: Request) -> Response:
         try:
             return self._send(request)
-        except _Failure as exc:
+        except RequestFailure as exc:
             raise TransportError(
                 f"cannot reach {request.url}: {exc.detail}",
                 method=request.method,
@@ -75,10 +72,10 @@ class WasiHttpTransport:
     def _send(self, request: Request) -> Response:
         parts = urlsplit(request.url)
         if parts.scheme != "https" or not parts.netloc:
-            raise _Failure("denied", f"only https URLs, not {request.url!r}")
+            raise RequestFailure("denied", f"only https URLs, not {request.url!r}")
         method = _METHODS.get(request.method)
         if method is None:
-            raise _Failure("protocol", f"unsupported method {request.method}")
+            raise RequestFailure("protocol", f"unsupported method {request.method}")
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
 
         outgoing = http.OutgoingRequest(_fields(request))
@@ -119,7 +116,7 @@ class WasiHttpTransport:
             ready.block()
         outcome = future.get()
         if outcome is None or isinstance(outcome, Err):
-            raise _Failure("protocol", "the runtime gave no response")
+            raise RequestFailure("protocol", "the runtime gave no response")
         result = outcome.value
         if isinstance(result, Err):
             raise _error(result.value)
@@ -148,7 +145,7 @@ class WasiHttpTransport:
                         raise _stream_failure(exc.value, "reading the answer") from None
                     size += len(chunk)
                     if size > self.max_response_bytes:
-                        raise _Failure("toolarge", "the answer is too large")
+                        raise RequestFailure("toolarge", "the answer is too large")
                     chunks.append(chunk)
         finally:
             _drop(http.IncomingBody.finish(incoming))
@@ -163,7 +160,9 @@ def _fields(request: Request) -> http.Fields:
         return http.Fields.from_list(entries)
     except Err as exc:
         name = type(exc.value).__name__.removeprefix("HeaderError_")
-        raise _Failure("protocol", f"the runtime refused a header ({name})") from None
+        raise RequestFailure(
+            "protocol", f"the runtime refused a header ({name})"
+        ) from None
 
 
 def _write_body(body: http.OutgoingBody, data: bytes) -> None:
@@ -183,23 +182,23 @@ def _drop(resource) -> None:
         resource.__exit__(None, None, None)
 
 
-def _stream_failure(error, doing: str) -> _Failure:
+def _stream_failure(error, doing: str) -> RequestFailure:
     if isinstance(error, streams.StreamError_LastOperationFailed):
         with error.value as io_error:
             code = http.http_error_code(io_error)
             if code is not None:
                 return _error(code)
-            return _Failure("protocol", f"{doing}: {io_error.to_debug_string()}")
-    return _Failure("protocol", f"{doing}: the connection closed")
+            return RequestFailure("protocol", f"{doing}: {io_error.to_debug_string()}")
+    return RequestFailure("protocol", f"{doing}: the connection closed")
 
 
-def _error(code) -> _Failure:
+def _error(code) -> RequestFailure:
     """One clear line for a wasi:http error-code."""
     name = type(code).__name__.removeprefix("ErrorCode_")
     value = getattr(code, "value", None)
     if name in ("TlsProtocolError", "TlsCertificateError", "TlsAlertReceived"):
         detail = getattr(value, "alert_message", None) or ""
-        return _Failure(
+        return RequestFailure(
             "tls",
             "the runtime's HTTP client could not verify the server's certificate"
             + (f" ({detail})" if detail else "")
@@ -208,15 +207,15 @@ def _error(code) -> _Failure:
     if name == "InternalError":
         text = f"the runtime's HTTP client failed: {value or 'internal error'}"
         if "certificate" in text.lower():
-            return _Failure("tls", text + _PRIVATE_CA_HINT)
-        return _Failure("internal", text)
+            return RequestFailure("tls", text + _PRIVATE_CA_HINT)
+        return RequestFailure("internal", text)
     if name in ("ConnectionTimeout", "ConnectionReadTimeout", "HttpResponseTimeout"):
-        return _Failure("timeout", "timed out")
+        return RequestFailure("timeout", "timed out")
     if name in ("DnsError", "DnsTimeout", "DestinationNotFound"):
-        return _Failure("dns", "the runtime could not look up the host")
+        return RequestFailure("dns", "the runtime could not look up the host")
     if name == "ConnectionRefused":
-        return _Failure("connect", "connection refused")
+        return RequestFailure("connect", "connection refused")
     if name == "HttpRequestDenied":
-        return _Failure("denied", "the runtime does not allow this request")
+        return RequestFailure("denied", "the runtime does not allow this request")
     words = "".join(f" {c.lower()}" if c.isupper() else c for c in name).strip()
-    return _Failure("protocol", f"the runtime's HTTP client failed: {words}")
+    return RequestFailure("protocol", f"the runtime's HTTP client failed: {words}")

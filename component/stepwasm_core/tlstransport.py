@@ -40,7 +40,7 @@ from .pem import load_certificates
 from .ports import Request, Response
 from .verify import verify_chain
 
-__all__ = ["MAX_RESPONSE_BYTES", "TlsTransport"]
+__all__ = ["MAX_RESPONSE_BYTES", "RequestFailure", "TlsTransport"]
 
 # tlslite's AES (behind AES-GCM, TLS 1.3's mandatory cipher) wraps its
 # constructor in a deprecation check that reads the caller's source line; a
@@ -58,7 +58,7 @@ DEFAULT_TIMEOUT = 30.0
 _READ_SIZE = 16 * 1024
 
 
-class _Failure(Exception):
+class RequestFailure(Exception):
     """A request failed; `kind` names the cause as the WIT http error does."""
 
     def __init__(self, kind: str, detail: str = "") -> None:
@@ -98,7 +98,7 @@ class TlsTransport:
     def send(self, request: Request) -> Response:
         try:
             return self._send(request)
-        except _Failure as exc:
+        except RequestFailure as exc:
             reasons = {
                 "timeout": "timed out",
                 "toolarge": "the answer is too large",
@@ -119,14 +119,14 @@ class TlsTransport:
     def _send(self, request: Request) -> Response:
         parts = urlsplit(request.url)
         if parts.scheme != "https":
-            raise _Failure("denied", f"only https URLs, not {parts.scheme!r}")
+            raise RequestFailure("denied", f"only https URLs, not {parts.scheme!r}")
         host = parts.hostname
         if not host:
-            raise _Failure("protocol", "the URL has no host")
+            raise RequestFailure("protocol", "the URL has no host")
         try:
             port = parts.port or 443
         except ValueError:
-            raise _Failure("protocol", "the URL has a bad port") from None
+            raise RequestFailure("protocol", "the URL has a bad port") from None
         target = parts.path or "/"
         if parts.query:
             target += "?" + parts.query
@@ -135,7 +135,7 @@ class TlsTransport:
         verify = tls is None or tls.verify
         roots = tuple(tls.roots) if tls is not None else ()
         if verify and not roots:
-            raise _Failure(
+            raise RequestFailure(
                 "no-roots",
                 "no root to trust: this build has no system trust store, "
                 "run ca bootstrap or pass --root",
@@ -159,17 +159,19 @@ class TlsTransport:
                 reader, request.method, self.max_response_bytes
             )
         except tls_errors.TLSRemoteAlert as exc:
-            raise _Failure("tls", f"the server refused the handshake ({exc})") from None
+            raise RequestFailure(
+                "tls", f"the server refused the handshake ({exc})"
+            ) from None
         except tls_errors.TLSLocalAlert as exc:
-            raise _Failure("tls", f"handshake failed ({exc})") from None
+            raise RequestFailure("tls", f"handshake failed ({exc})") from None
         except tls_errors.TLSAbruptCloseError:
-            raise _Failure("tls", "the server closed the connection") from None
+            raise RequestFailure("tls", "the server closed the connection") from None
         except (tls_errors.TLSError, tls_errors.TLSProtocolException) as exc:
-            raise _Failure("tls", f"{type(exc).__name__}: {exc}") from None
+            raise RequestFailure("tls", f"{type(exc).__name__}: {exc}") from None
         except TimeoutError:
-            raise _Failure("timeout") from None
+            raise RequestFailure("timeout") from None
         except OSError as exc:
-            raise _Failure("connect", _os_reason(exc)) from None
+            raise RequestFailure("connect", _os_reason(exc)) from None
         finally:
             _close(sock)
         return Response(
@@ -207,21 +209,21 @@ def _connect(host: str, port: int, deadline: float) -> socket.socket:
         try:
             sock = socket.socket(family, kind, proto)
         except PermissionError:
-            raise _Failure("no-network") from None
+            raise RequestFailure("no-network") from None
         try:
             sock.settimeout(_remaining(deadline))
             sock.connect(sockaddr)
             return sock
         except TimeoutError:
             _close(sock)
-            raise _Failure("timeout") from None
+            raise RequestFailure("timeout") from None
         except PermissionError:  # the runtime's policy refuses this address
             _close(sock)
-            raise _Failure("no-network") from None
+            raise RequestFailure("no-network") from None
         except OSError as exc:
             _close(sock)
             last = _os_reason(exc)
-    raise _Failure("connect", f"{host}:{port}: {last or 'no address'}")
+    raise RequestFailure("connect", f"{host}:{port}: {last or 'no address'}")
 
 
 def _lookup(host: str, port: int) -> list:
@@ -231,9 +233,9 @@ def _lookup(host: str, port: int) -> list:
         reason = _os_reason(exc)
         if exc.errno == socket.EAI_FAIL:  # also what a refused lookup gives
             reason += " (wasmtime looks names up only with -S allow-ip-name-lookup)"
-        raise _Failure("dns", f"{host}: {reason}") from None
+        raise RequestFailure("dns", f"{host}: {reason}") from None
     except OSError as exc:  # a runtime that lends no name lookup
-        raise _Failure("dns", f"{host}: {_os_reason(exc)}") from None
+        raise RequestFailure("dns", f"{host}: {_os_reason(exc)}") from None
 
 
 def _close(sock: socket.socket) -> None:
@@ -268,7 +270,7 @@ def _client_credentials(tls) -> tuple[X509CertChain | None, object | None]:
     if tls is None or not tls.client_chain:
         return None, None
     if tls.client_key is None:
-        raise _Failure("tls", "a client certificate without its key")
+        raise RequestFailure("tls", "a client certificate without its key")
     certs = []
     for der in tls.client_chain:
         cert = X509()
@@ -280,7 +282,7 @@ def _client_credentials(tls) -> tuple[X509CertChain | None, object | None]:
     try:
         key = Python_Key.parsePEM(pem)
     except (SyntaxError, ValueError, tls_errors.BaseTLSException) as exc:
-        raise _Failure("tls", f"cannot use the client key: {exc}") from None
+        raise RequestFailure("tls", f"cannot use the client key: {exc}") from None
     return chain, key
 
 
@@ -301,7 +303,7 @@ def _handshake(sock: socket.socket, host: str, tls, deadline: float) -> TLSConne
 def _peer_chain(conn: TLSConnection) -> tuple[bytes, ...]:
     chain = conn.session.serverCertChain if conn.session else None
     if chain is None or not chain.x509List:
-        raise _Failure("tls", "the server showed no certificate")
+        raise RequestFailure("tls", "the server showed no certificate")
     return tuple(bytes(cert.bytes) for cert in chain.x509List)
 
 
@@ -319,7 +321,7 @@ def _check_server(
         ]
         verify_chain(certs[0], certs[1:], anchors, host=host, usage="server")
     except (CertificateError, InputError) as exc:
-        raise _Failure(
+        raise RequestFailure(
             "tls", f"the server's certificate is not trusted: {exc}"
         ) from None
 
@@ -333,7 +335,7 @@ def _encode_request(request: Request, netloc: str, target: str) -> bytes:
     skip = {"host", "content-length", "connection", "transfer-encoding"}
     for name, value in request.headers:
         if "\r" in name + value or "\n" in name + value:
-            raise _Failure("protocol", f"header {name!r} holds a line break")
+            raise RequestFailure("protocol", f"header {name!r} holds a line break")
         if name.lower() not in skip:
             lines.append(f"{name}: {value}")
     if request.body or request.method in ("POST", "PUT", "PATCH"):
@@ -375,14 +377,14 @@ class _Reader:
                 del self.buffer[: end + 2]
                 return line
             if len(self.buffer) > limit:
-                raise _Failure("protocol", "a header line is too long")
+                raise RequestFailure("protocol", "a header line is too long")
             if not self.fill():
-                raise _Failure("protocol", "the connection closed mid-answer")
+                raise RequestFailure("protocol", "the connection closed mid-answer")
 
     def exactly(self, count: int) -> bytes:
         while len(self.buffer) < count:
             if not self.fill():
-                raise _Failure("protocol", "the connection closed mid-body")
+                raise RequestFailure("protocol", "the connection closed mid-body")
         data = bytes(self.buffer[:count])
         del self.buffer[:count]
         return data
@@ -390,7 +392,7 @@ class _Reader:
     def rest(self, limit: int) -> bytes:
         while self.fill():
             if len(self.buffer) > limit:
-                raise _Failure("toolarge")
+                raise RequestFailure("toolarge")
         data = bytes(self.buffer)
         self.buffer.clear()
         return data
@@ -404,22 +406,22 @@ def _read_head(reader: _Reader) -> tuple[int, list[tuple[str, str]]]:
         if line:
             break  # RFC 9112 section 2.2: ignore empty lines before the status
         if used > MAX_HEADER_BYTES:
-            raise _Failure("protocol", "no status line")
+            raise RequestFailure("protocol", "no status line")
     version, _, rest = line.decode("latin-1").partition(" ")
     code = rest.partition(" ")[0]
     if not version.startswith("HTTP/1.") or len(code) != 3 or not code.isdigit():
-        raise _Failure("protocol", "not an HTTP/1.x answer")
+        raise RequestFailure("protocol", "not an HTTP/1.x answer")
     headers: list[tuple[str, str]] = []
     while True:
         line = reader.line(MAX_HEADER_BYTES)
         used += len(line) + 2
         if used > MAX_HEADER_BYTES:
-            raise _Failure("protocol", "the headers are too large")
+            raise RequestFailure("protocol", "the headers are too large")
         if not line:
             return int(code), headers
         name, sep, value = line.decode("latin-1").partition(":")
         if not sep or not name or name != name.strip():
-            raise _Failure("protocol", "a malformed header line")
+            raise RequestFailure("protocol", "a malformed header line")
         headers.append((name, value.strip()))
 
 
@@ -439,16 +441,18 @@ def _read_response(
     encodings = ",".join(_header(headers, "transfer-encoding")).lower()
     if encodings:
         if [e.strip() for e in encodings.split(",")][-1] != "chunked":
-            raise _Failure("protocol", f"unsupported transfer encoding {encodings!r}")
+            raise RequestFailure(
+                "protocol", f"unsupported transfer encoding {encodings!r}"
+            )
         return status, headers, _read_chunked(reader, limit)
 
     lengths = set(_header(headers, "content-length"))
     if lengths:
         if len(lengths) != 1 or not next(iter(lengths)).isdigit():
-            raise _Failure("protocol", "a bad Content-Length")
+            raise RequestFailure("protocol", "a bad Content-Length")
         length = int(next(iter(lengths)))
         if length > limit:
-            raise _Failure("toolarge")
+            raise RequestFailure("toolarge")
         return status, headers, reader.exactly(length)
     return status, headers, reader.rest(limit)
 
@@ -461,16 +465,16 @@ def _read_chunked(reader: _Reader, limit: int) -> bytes:
         try:
             size = int(size_text, 16)
         except ValueError:
-            raise _Failure("protocol", "a bad chunk size") from None
+            raise RequestFailure("protocol", "a bad chunk size") from None
         if size < 0:
-            raise _Failure("protocol", "a bad chunk size")
+            raise RequestFailure("protocol", "a bad chunk size")
         if size == 0:
             break
         if len(body) + size > limit:
-            raise _Failure("toolarge")
+            raise RequestFailure("toolarge")
         body += reader.exactly(size)
         if reader.exactly(2) != b"\r\n":
-            raise _Failure("protocol", "a chunk without its line end")
+            raise RequestFailure("protocol", "a chunk without its line end")
     while reader.line(MAX_HEADER_BYTES):
         pass
     return bytes(body)
