@@ -93,19 +93,7 @@ def test_certificate_with_the_provisionercopy_password(stepwasm, ca):
 def test_other_cas_and_keys(stepwasm, make_ca, pki_options, key_flags, key_check):
     server = make_ca(**pki_options)
     bootstrap(stepwasm, server)
-    password = copy_password(stepwasm, server)
-    result = stepwasm(
-        "ca",
-        "certificate",
-        "k.internal",
-        "k.crt",
-        "k.key",
-        "--provisioner",
-        "Admin JWK",
-        "--password-file",
-        password,
-        *key_flags,
-    )
+    result = certificate(stepwasm, server, "k.internal", "k.crt", "k.key", *key_flags)
     assert result.code == 0, result.stderr
     chain = load_chain(stepwasm.cwd / "k.crt")
     key = load_key(stepwasm.cwd / "k.key")

@@ -85,15 +85,21 @@ class WasmtimeCli:
         ]
 
     def __call__(self, *args: str, timeout: float = 300) -> Result:
+        return self.execute(self.command(*args), timeout=timeout)
+
+    def execute(
+        self, command: list[str], *, stdin=subprocess.DEVNULL, timeout: float = 300
+    ) -> Result:
+        """Run `command` (this runner's, perhaps edited) in the work directory."""
         self.steppath.mkdir(parents=True, exist_ok=True)
         proc = subprocess.run(
-            self.command(*args),
+            command,
             check=False,
             cwd=self.cwd,
             capture_output=True,
             text=True,
             timeout=timeout,
-            stdin=subprocess.DEVNULL,
+            stdin=stdin,
             env={**os.environ, **self.env},
             # WASI has no file modes: the runtime's umask makes keys 0600.
             preexec_fn=lambda: os.umask(self.umask),
@@ -264,19 +270,7 @@ def test_the_readme_command(wasi_cli, ca):
 )
 def test_mtls_renew_with_other_keys(wasi_cli, ca, key_flags):
     bootstrap(wasi_cli, ca)
-    password = copy_password(wasi_cli, ca)
-    result = wasi_cli(
-        "ca",
-        "certificate",
-        "k.internal",
-        "k.crt",
-        "k.key",
-        "--provisioner",
-        "Admin JWK",
-        "--password-file",
-        password,
-        *key_flags,
-    )
+    result = certificate(wasi_cli, ca, "k.internal", "k.crt", "k.key", *key_flags)
     assert result.code == 0, result.stderr
     before = load_chain(wasi_cli.cwd / "k.crt")[0]
     result = wasi_cli("ca", "renew", "k.crt", "k.key", "--force")
@@ -393,19 +387,12 @@ def test_bootstrap_refuses_a_server_that_does_not_hold_the_root(wasi_cli, ca, im
 
 
 def test_an_endless_standard_input_is_refused_after_the_limit(wasi_cli):
-    wasi_cli.steppath.mkdir()
     with open("/dev/zero", "rb") as zeros:
-        proc = subprocess.run(
-            wasi_cli.command("certificate", "inspect", "-"),
-            cwd=wasi_cli.cwd,
-            stdin=zeros,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
+        result = wasi_cli.execute(
+            wasi_cli.command("certificate", "inspect", "-"), stdin=zeros, timeout=120
         )
-    assert proc.returncode == 1
-    assert proc.stderr == (
+    assert result.code == 1
+    assert result.stderr == (
         "stepwasm: -: standard input is too large to be a certificate "
         "(more than 2 MiB)\n"
     )
@@ -477,16 +464,9 @@ def test_missing_preopens_are_one_clear_line(wasi_cli, ca):
     command = wasi_cli.command("ca", "health")
     at = command.index(f"{wasi_cli.steppath}::/step")
     del command[at - 1 : at + 1]
-    proc = subprocess.run(
-        command,
-        check=False,
-        cwd=wasi_cli.cwd,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert proc.returncode != 0
-    assert proc.stderr.strip() == (
+    result = wasi_cli.execute(command)
+    assert result.code != 0
+    assert result.stderr.strip() == (
         "stepwasm: the profile directory /step is not reachable: give the "
         "runtime one, e.g. --dir ~/.step::/step --env STEPPATH=/step"
     )
@@ -494,16 +474,9 @@ def test_missing_preopens_are_one_clear_line(wasi_cli, ca):
     command = wasi_cli.command("certificate", "inspect", "x.crt")
     at = command.index(".::.")
     del command[at - 1 : at + 1]
-    proc = subprocess.run(
-        command,
-        check=False,
-        cwd=wasi_cli.cwd,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert proc.returncode != 0
-    assert proc.stderr.strip() == (
+    result = wasi_cli.execute(command)
+    assert result.code != 0
+    assert result.stderr.strip() == (
         "stepwasm: file x.crt: the current directory is not reachable: "
         "give the runtime one, e.g. --dir .::."
     )
