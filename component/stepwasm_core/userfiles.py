@@ -104,10 +104,9 @@ def write_files(storage: Storage, files: list[tuple[str, bytes, bool]]) -> None:
                 old = None
             before.append((path, old))
             storage.write(FILES, path, data, secret=secret)
-        for path, data, _ in files if len(files) > 1 else ():
-            if storage.read(FILES, path) != data:
-                names = " and ".join(p for p, _, _ in files)
-                raise InputError(f"{names} name one file: give different files")
+        if len(files) > 1 and any(storage.read(FILES, p) != d for p, d, _ in files):
+            names = " and ".join(path for path, _, _ in files)
+            raise InputError(f"{names} name one file: give different files")
     except (StorageError, InputError) as exc:
         _put_back(storage, before)
         if isinstance(exc, InputError):
